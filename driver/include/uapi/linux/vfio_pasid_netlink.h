@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vfio_pasid_netlink.h - the generic netlink family "vfio_pasid"
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * The family is described in driver/vfio_pasid.yaml.  Reads are open to
+ * every user; every change needs CAP_NET_ADMIN.
+ */
+#ifndef _UAPI_LINUX_VFIO_PASID_NETLINK_H
+#define _UAPI_LINUX_VFIO_PASID_NETLINK_H
+
+#define VFIO_PASID_FAMILY_NAME		"vfio_pasid"
+#define VFIO_PASID_FAMILY_VERSION	1
+#define VFIO_PASID_MCGRP_MONITOR	"monitor"
+
+enum vfio_pasid_cmd {
+	VFIO_PASID_CMD_UNSPEC,
+	VFIO_PASID_CMD_STATS_GET,		/* do */
+	VFIO_PASID_CMD_VM_GET,			/* do (VM_ID) and dump */
+	VFIO_PASID_CMD_PASID_GET,		/* dump, optional VM_ID */
+	VFIO_PASID_CMD_QUOTA_SET,		/* do: VM_ID, QUOTA */
+	VFIO_PASID_CMD_DEFAULT_QUOTA_GET,	/* do */
+	VFIO_PASID_CMD_DEFAULT_QUOTA_SET,	/* do: DEFAULT_QUOTA */
+	VFIO_PASID_CMD_RECLAIM_GET,		/* dump, optional VM_ID */
+	VFIO_PASID_CMD_RECLAIM_CLEAR,		/* do */
+	VFIO_PASID_CMD_VM_NEW_NTF,		/* monitor: VM created */
+	VFIO_PASID_CMD_VM_DEL_NTF,		/* monitor: VM released */
+	VFIO_PASID_CMD_QUOTA_NTF,		/* monitor: quota changed */
+	VFIO_PASID_CMD_RECLAIM_NTF,		/* monitor: PASID reclaimed */
+
+	__VFIO_PASID_CMD_MAX,
+	VFIO_PASID_CMD_MAX = __VFIO_PASID_CMD_MAX - 1
+};
+
+enum vfio_pasid_attr {
+	VFIO_PASID_A_UNSPEC,
+	VFIO_PASID_A_PAD,
+	VFIO_PASID_A_VM_ID,		/* u32 */
+	VFIO_PASID_A_PID,		/* u32 */
+	VFIO_PASID_A_COMM,		/* string */
+	VFIO_PASID_A_QUOTA,		/* u32 */
+	VFIO_PASID_A_COUNT,		/* u32: PASIDs held */
+	VFIO_PASID_A_BOUND_COUNT,	/* u32: PASIDs bound */
+	VFIO_PASID_A_PASID,		/* u32 */
+	VFIO_PASID_A_BOUND,		/* u8: 0 or 1 */
+	VFIO_PASID_A_GPASID,		/* u32 */
+	VFIO_PASID_A_ADDR_WIDTH,	/* u32 */
+	VFIO_PASID_A_INV_IOTLB,		/* u64 */
+	VFIO_PASID_A_INV_DEV_IOTLB,	/* u64 */
+	VFIO_PASID_A_POOL_MIN,		/* u32 */
+	VFIO_PASID_A_POOL_MAX,		/* u32 */
+	VFIO_PASID_A_POOL_SIZE,		/* u32 */
+	VFIO_PASID_A_IN_USE,		/* u32 */
+	VFIO_PASID_A_VM_COUNT,		/* u32 */
+	VFIO_PASID_A_ALLOCATED,		/* u64 */
+	VFIO_PASID_A_FREED,		/* u64 */
+	VFIO_PASID_A_RECLAIMED,		/* u64 */
+	VFIO_PASID_A_QUOTA_REFUSALS,	/* u64 */
+	VFIO_PASID_A_POOL_REFUSALS,	/* u64 */
+	VFIO_PASID_A_BINDS,		/* u64 */
+	VFIO_PASID_A_INVALIDATIONS,	/* u64 */
+	VFIO_PASID_A_BACKEND,		/* string */
+	VFIO_PASID_A_DEFAULT_QUOTA,	/* u32 */
+	VFIO_PASID_A_TIME_NS,		/* u64: CLOCK_REALTIME, ns */
+	VFIO_PASID_A_OLD_QUOTA,		/* u32 */
+	VFIO_PASID_A_RECLAIM_LOG_SIZE,	/* u32 */
+	VFIO_PASID_A_RECLAIM_LOG_COUNT,	/* u32: records in the log */
+	VFIO_PASID_A_RECLAIM_LOG_DROPPED, /* u64: records overwritten */
+	VFIO_PASID_A_SEQ,		/* u64: reclaim record number */
+	VFIO_PASID_A_UAPI_VERSION,	/* u32 */
+
+	__VFIO_PASID_A_MAX,
+	VFIO_PASID_A_MAX = __VFIO_PASID_A_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_VFIO_PASID_NETLINK_H */

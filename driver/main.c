@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_pasid - PASID management and vSVA for VMs, outside VFIO
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * This file owns the module parameters, the misc device /dev/vfio-pasid and
+ * its ioctl dispatch.  The VM model and its locks live in vm.c, the admin
+ * API in netlink.c.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <linux/vfio_pasid.h>
+
+#include "vfio_pasid.h"
+
+static unsigned int default_quota = 1000;
+unsigned int vp_pasid_min = 1;
+unsigned int vp_pasid_max = 0xFFFFF;
+unsigned int vp_reclaim_log_size = 1024;
+char *vp_backend = "native";
+
+#define VP_PASID_LIMIT		0xFFFFF
+#define VP_RECLAIM_LOG_MAX	0x100000U
+
+static int default_quota_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int quota;
+	int ret;
+
+	ret = kstrtouint(val, 0, &quota);
+	if (ret)
+		return ret;
+	return vp_set_default_quota(quota);
+}
+
+static const struct kernel_param_ops default_quota_ops = {
+	.set = default_quota_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(default_quota, &default_quota_ops, &default_quota, 0644);
+MODULE_PARM_DESC(default_quota, "PASID quota of new VMs (default 1000)");
+module_param_named(pasid_min, vp_pasid_min, uint, 0444);
+MODULE_PARM_DESC(pasid_min, "lowest PASID handed out (default 1)");
+module_param_named(pasid_max, vp_pasid_max, uint, 0444);
+MODULE_PARM_DESC(pasid_max, "highest PASID handed out (default 0xFFFFF)");
+module_param_named(reclaim_log_size, vp_reclaim_log_size, uint, 0444);
+MODULE_PARM_DESC(reclaim_log_size, "records kept in the reclaim log (default 1024)");
+module_param_named(backend, vp_backend, charp, 0444);
+MODULE_PARM_DESC(backend, "who programs the IOMMU: native (default) or emulated");
+
+static bool vp_loaded;
+
+u32 vp_default_quota(void)
+{
+	return READ_ONCE(default_quota);
+}
+
+/*
+ * Called for the module parameter (at load, and from sysfs afterwards) and
+ * from the admin API.  At load the pool range is not checked yet: the init
+ * function checks the quota against it once every parameter is known.
+ */
+int vp_set_default_quota(u32 quota)
+{
+	if (READ_ONCE(vp_loaded) && quota > vp_pool_size())
+		return -EINVAL;
+	WRITE_ONCE(default_quota, quota);
+	return 0;
+}
+
+/* ioctl handlers get the argument copied in and checked for size */
+union vp_ioctl_buf {
+	struct vfio_iommu_type1_pasid_request req;
+	struct vfio_iommu_type1_pasid_quota quota;
+	struct vfio_pasid_info info;
+};
+
+static int vp_pasid_request(struct vp_vm *vm, union vp_ioctl_buf *buf,
+			    void __user *uarg)
+{
+	struct vfio_iommu_type1_pasid_request *req = &buf->req;
+	u32 pasid;
+	int ret;
+
+	switch (req->flags) {
+	case VFIO_IOMMU_PASID_ALLOC:
+		if (req->alloc_pasid.min > req->alloc_pasid.max ||
+		    req->alloc_pasid.min < vp_pasid_min ||
+		    req->alloc_pasid.max > vp_pasid_max)
+			return -EINVAL;
+		ret = vp_vm_alloc_pasid(vm, req->alloc_pasid.min,
+					req->alloc_pasid.max, &pasid);
+		if (ret)
+			return ret;
+		if (put_user(pasid, (u32 __user *)(uarg +
+			     offsetof(struct vfio_iommu_type1_pasid_request,
+				      alloc_pasid.result)))) {
+			/* The caller would never learn the PASID: give it back */
+			vp_vm_free_pasid(vm, pasid);
+			return -EFAULT;
+		}
+		return 0;
+	case VFIO_IOMMU_PASID_FREE:
+		return vp_vm_free_pasid(vm, req->free_pasid);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int vp_set_pasid_quota(struct vp_vm *vm, union vp_ioctl_buf *buf,
+			      void __user *uarg)
+{
+	struct vfio_iommu_type1_pasid_quota *q = &buf->quota;
+	struct vp_vm_info info;
+	int ret;
+
+	switch (q->flags) {
+	case 0:
+		ret = vp_vm_set_quota(vm, q->quota,
+				      capable(CAP_SYS_RESOURCE));
+		if (ret)
+			return ret;
+		break;
+	case VFIO_PASID_QUOTA_GET:
+		break;
+	default:
+		return -EINVAL;
+	}
+	vp_vm_snapshot(vm, &info);
+	if (put_user(info.quota, (u32 __user *)(uarg +
+		     offsetof(struct vfio_iommu_type1_pasid_quota, quota))))
+		return -EFAULT;
+	return 0;
+}
+
+static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
+		       void __user *uarg)
+{
+	struct vfio_pasid_info *info = &buf->info;
+	u32 usize = info->argsz;
+	struct vp_vm_info vi;
+
+	if (info->flags)
+		return -EINVAL;
+
+	vp_vm_snapshot(vm, &vi);
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->vm_id = vi.id;
+	info->quota = vi.quota;
+	info->count = vi.count;
+
+	if (copy_to_user(uarg, info, min_t(u32, usize, sizeof(*info))))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * struct vp_ioctl_op - one ioctl
+ * @cmd: ioctl number
+ * @min_size: smallest argsz accepted
+ * @size: the struct the kernel knows
+ * @output: argsz is the size of an output buffer, its tail is not checked
+ * @handler: the operation, given the copied-in struct
+ */
+struct vp_ioctl_op {
+	unsigned int cmd;
+	u32 min_size;
+	u32 size;
+	bool output;
+	int (*handler)(struct vp_vm *vm, union vp_ioctl_buf *buf,
+		       void __user *uarg);
+};
+
+#define VP_IOCTL(_cmd, _handler, _struct, _last, _output)		\
+	{								\
+		.cmd = _cmd,						\
+		.min_size = offsetofend(_struct, _last),		\
+		.size = sizeof(_struct),				\
+		.output = _output,					\
+		.handler = _handler,					\
+	}
+
+static const struct vp_ioctl_op vp_ioctl_ops[] = {
+	VP_IOCTL(VFIO_IOMMU_PASID_REQUEST, vp_pasid_request,
+		 struct vfio_iommu_type1_pasid_request, alloc_pasid, false),
+	VP_IOCTL(VFIO_IOMMU_SET_PASID_QUOTA, vp_set_pasid_quota,
+		 struct vfio_iommu_type1_pasid_quota, quota, false),
+	VP_IOCTL(VFIO_PASID_GET_INFO, vp_get_info,
+		 struct vfio_pasid_info, cap_offset, true),
+};
+
+static long vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vp_vm *vm = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct vp_ioctl_op *op;
+	union vp_ioctl_buf buf;
+	u32 argsz;
+	int ret;
+
+	if (cmd == VFIO_NESTING_GET_IOMMU_UAPI_VERSION)
+		return VFIO_PASID_IOMMU_UAPI_VERSION;
+
+	for (op = vp_ioctl_ops; op < vp_ioctl_ops + ARRAY_SIZE(vp_ioctl_ops);
+	     op++)
+		if (op->cmd == cmd)
+			break;
+	if (op == vp_ioctl_ops + ARRAY_SIZE(vp_ioctl_ops))
+		return -ENOTTY;
+
+	if (get_user(argsz, (u32 __user *)uarg))
+		return -EFAULT;
+	if (argsz < op->min_size)
+		return -EINVAL;
+
+	memset(&buf, 0, sizeof(buf));
+	if (op->output) {
+		if (copy_from_user(&buf, uarg, min(argsz, op->size)))
+			return -EFAULT;
+	} else {
+		ret = copy_struct_from_user(&buf, op->size, uarg, argsz);
+		if (ret)
+			return ret;
+	}
+	return op->handler(vm, &buf, uarg);
+}
+
+static int vp_open(struct inode *inode, struct file *file)
+{
+	struct vp_vm *vm;
+
+	vm = vp_vm_get_current();
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+	file->private_data = vm;
+	return 0;
+}
+
+static int vp_release(struct inode *inode, struct file *file)
+{
+	vp_vm_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations vp_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vp_open,
+	.release	= vp_release,
+	.unlocked_ioctl	= vp_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice vp_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "vfio-pasid",
+	.fops	= &vp_fops,
+	.mode	= 0660,
+};
+
+static int vp_check_params(void)
+{
+	if (vp_pasid_min < 1 || vp_pasid_min > vp_pasid_max ||
+	    vp_pasid_max > VP_PASID_LIMIT) {
+		pr_err("pasid_min %u and pasid_max %u must satisfy 1 <= pasid_min <= pasid_max <= %u\n",
+		       vp_pasid_min, vp_pasid_max, VP_PASID_LIMIT);
+		return -EINVAL;
+	}
+	if (default_quota > vp_pool_size()) {
+		pr_err("default_quota %u is above the pool size %u\n",
+		       default_quota, vp_pool_size());
+		return -EINVAL;
+	}
+	if (vp_reclaim_log_size > VP_RECLAIM_LOG_MAX) {
+		pr_err("reclaim_log_size %u is above %u\n",
+		       vp_reclaim_log_size, VP_RECLAIM_LOG_MAX);
+		return -EINVAL;
+	}
+	if (strcmp(vp_backend, "native") && strcmp(vp_backend, "emulated")) {
+		pr_err("backend '%s' is unknown: use native or emulated\n",
+		       vp_backend);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Teardown order is the reverse of this: the device first (no new VM), then
+ * the admin API, then the VM registry, which is empty by then because the
+ * module cannot be removed while a descriptor is open.
+ */
+static int __init vp_init(void)
+{
+	int ret;
+
+	ret = vp_check_params();
+	if (ret)
+		return ret;
+
+	ret = vp_vm_init();
+	if (ret)
+		return ret;
+
+	ret = vp_nl_init();
+	if (ret)
+		goto err_vm;
+
+	ret = misc_register(&vp_misc);
+	if (ret)
+		goto err_nl;
+
+	WRITE_ONCE(vp_loaded, true);
+	if (!strcmp(vp_backend, "emulated"))
+		pr_warn("backend=emulated: guest page-table binds and invalidations are modelled in software and program no DMA translation; for testing only\n");
+	pr_info("version %s loaded: PASIDs %u-%u, default quota %u, backend %s\n",
+		VP_VERSION, vp_pasid_min, vp_pasid_max, default_quota,
+		vp_backend);
+	return 0;
+
+err_nl:
+	vp_nl_exit();
+err_vm:
+	vp_vm_exit();
+	return ret;
+}
+
+static void __exit vp_exit(void)
+{
+	misc_deregister(&vp_misc);
+	vp_nl_exit();
+	vp_vm_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(vp_init);
+module_exit(vp_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("PASID allocation, quotas, reclaim and vSVA for VMs");
+MODULE_VERSION(VP_VERSION);

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_pasid - the admin API: generic netlink family "vfio_pasid"
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * The family is written down in vfio_pasid.yaml.  Reads are open to every
+ * user, changes need CAP_NET_ADMIN (GENL_ADMIN_PERM).  Every operation has
+ * its own strict policy; every refusal carries an extended-ack message.
+ * Dumps keep their position in cb->args and resume from it.  This file takes
+ * no lock of its own: vm.c owns the locks and their order.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <net/genetlink.h>
+
+#include <linux/vfio_pasid.h>
+#include <linux/vfio_pasid_netlink.h>
+
+#include "vfio_pasid.h"
+
+#define VP_PASID_LIMIT	0xFFFFF
+
+static struct genl_family vp_family;
+
+enum vp_mcgrp {
+	VP_MCGRP_MONITOR,
+};
+
+static const struct genl_multicast_group vp_mcgrps[] = {
+	[VP_MCGRP_MONITOR] = { .name = VFIO_PASID_MCGRP_MONITOR },
+};
+
+static struct netlink_range_validation vp_quota_range = {
+	.max = VP_PASID_LIMIT,
+};
+
+static const struct nla_policy vp_vm_sel_policy[VFIO_PASID_A_MAX + 1] = {
+	[VFIO_PASID_A_VM_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[VFIO_PASID_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy vp_vm_filter_policy[VFIO_PASID_A_MAX + 1] = {
+	[VFIO_PASID_A_VM_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy vp_quota_set_policy[VFIO_PASID_A_MAX + 1] = {
+	[VFIO_PASID_A_VM_ID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[VFIO_PASID_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[VFIO_PASID_A_QUOTA]	= NLA_POLICY_FULL_RANGE(NLA_U32, &vp_quota_range),
+};
+
+static const struct nla_policy vp_default_quota_policy[VFIO_PASID_A_MAX + 1] = {
+	[VFIO_PASID_A_DEFAULT_QUOTA] = NLA_POLICY_FULL_RANGE(NLA_U32, &vp_quota_range),
+};
+
+static int vp_put_vm(struct sk_buff *skb, const struct vp_vm_info *vi)
+{
+	if (nla_put_u32(skb, VFIO_PASID_A_VM_ID, vi->id) ||
+	    nla_put_u32(skb, VFIO_PASID_A_PID, vi->pid) ||
+	    nla_put_string(skb, VFIO_PASID_A_COMM, vi->comm) ||
+	    nla_put_u32(skb, VFIO_PASID_A_QUOTA, vi->quota) ||
+	    nla_put_u32(skb, VFIO_PASID_A_COUNT, vi->count) ||
+	    nla_put_u32(skb, VFIO_PASID_A_BOUND_COUNT, vi->bound))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vp_put_u64(struct sk_buff *skb, int type, u64 val)
+{
+	return nla_put_u64_64bit(skb, type, val, VFIO_PASID_A_PAD);
+}
+
+static int vp_put_rec(struct sk_buff *skb, const struct vp_reclaim_rec *rec)
+{
+	if (vp_put_u64(skb, VFIO_PASID_A_SEQ, rec->seq) ||
+	    vp_put_u64(skb, VFIO_PASID_A_TIME_NS, rec->time_ns) ||
+	    nla_put_u32(skb, VFIO_PASID_A_VM_ID, rec->vm_id) ||
+	    nla_put_u32(skb, VFIO_PASID_A_PID, rec->pid) ||
+	    nla_put_string(skb, VFIO_PASID_A_COMM, rec->comm) ||
+	    nla_put_u32(skb, VFIO_PASID_A_PASID, rec->pasid) ||
+	    nla_put_u8(skb, VFIO_PASID_A_BOUND, rec->bound))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* A reply to a do request, filled by @fill */
+static int vp_reply(struct genl_info *info, u8 cmd,
+		    int (*fill)(struct sk_buff *skb, const void *arg),
+		    const void *arg)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vp_family, 0, cmd);
+	if (!hdr) {
+		ret = -EMSGSIZE;
+		goto err;
+	}
+	ret = fill(msg, arg);
+	if (ret)
+		goto err;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+err:
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int vp_fill_stats(struct sk_buff *skb, const void *arg)
+{
+	u64 dropped;
+	u32 count;
+
+	vp_log_counts(&count, &dropped);
+	if (nla_put_u32(skb, VFIO_PASID_A_POOL_MIN, vp_pasid_min) ||
+	    nla_put_u32(skb, VFIO_PASID_A_POOL_MAX, vp_pasid_max) ||
+	    nla_put_u32(skb, VFIO_PASID_A_POOL_SIZE, vp_pool_size()) ||
+	    nla_put_u32(skb, VFIO_PASID_A_IN_USE,
+			atomic_read(&vp_stats.in_use)) ||
+	    nla_put_u32(skb, VFIO_PASID_A_VM_COUNT,
+			atomic_read(&vp_stats.vm_count)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_ALLOCATED,
+		       atomic64_read(&vp_stats.allocated)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_FREED,
+		       atomic64_read(&vp_stats.freed)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_RECLAIMED,
+		       atomic64_read(&vp_stats.reclaimed)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_QUOTA_REFUSALS,
+		       atomic64_read(&vp_stats.quota_refusals)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_POOL_REFUSALS,
+		       atomic64_read(&vp_stats.pool_refusals)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_BINDS,
+		       atomic64_read(&vp_stats.binds)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_INVALIDATIONS,
+		       atomic64_read(&vp_stats.invalidations)) ||
+	    nla_put_string(skb, VFIO_PASID_A_BACKEND, vp_backend) ||
+	    nla_put_u32(skb, VFIO_PASID_A_DEFAULT_QUOTA,
+			vp_default_quota()) ||
+	    nla_put_u32(skb, VFIO_PASID_A_RECLAIM_LOG_SIZE,
+			vp_reclaim_log_size) ||
+	    nla_put_u32(skb, VFIO_PASID_A_RECLAIM_LOG_COUNT, count) ||
+	    vp_put_u64(skb, VFIO_PASID_A_RECLAIM_LOG_DROPPED, dropped) ||
+	    nla_put_u32(skb, VFIO_PASID_A_UAPI_VERSION,
+			VFIO_PASID_IOMMU_UAPI_VERSION))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return vp_reply(info, VFIO_PASID_CMD_STATS_GET, vp_fill_stats, NULL);
+}
+
+/* VM_ID or PID selects a VM; exactly one of them */
+static int vp_vm_selector(struct genl_info *info, u32 *id, pid_t *pid)
+{
+	struct nlattr *a_id = info->attrs[VFIO_PASID_A_VM_ID];
+	struct nlattr *a_pid = info->attrs[VFIO_PASID_A_PID];
+
+	if (!a_id == !a_pid) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give exactly one of VM_ID and PID to select a VM");
+		return -EINVAL;
+	}
+	*id = a_id ? nla_get_u32(a_id) : 0;
+	*pid = a_pid ? nla_get_u32(a_pid) : 0;
+	return 0;
+}
+
+static void vp_no_vm(struct genl_info *info, u32 id)
+{
+	if (id)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_PASID_A_VM_ID],
+				    "no VM with this id");
+	else
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_PASID_A_PID],
+				    "no VM is owned by this pid");
+}
+
+static int vp_fill_vm(struct sk_buff *skb, const void *arg)
+{
+	return vp_put_vm(skb, arg);
+}
+
+static int vp_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vp_vm_info vi;
+	pid_t pid;
+	u32 id;
+	int ret;
+
+	ret = vp_vm_selector(info, &id, &pid);
+	if (ret)
+		return ret;
+	ret = vp_vm_find_info(id, pid, &vi);
+	if (ret) {
+		vp_no_vm(info, id);
+		return ret;
+	}
+	return vp_reply(info, VFIO_PASID_CMD_VM_GET, vp_fill_vm, &vi);
+}
+
+struct vp_dump_ctx {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+	u8 cmd;
+};
+
+static void *vp_dump_put(struct vp_dump_ctx *ctx)
+{
+	return genlmsg_put(ctx->skb, NETLINK_CB(ctx->cb->skb).portid,
+			   ctx->cb->nlh->nlmsg_seq, &vp_family, NLM_F_MULTI,
+			   ctx->cmd);
+}
+
+/* Every dump entry is small: a failure means the skb is full */
+static int vp_dump_end(struct vp_dump_ctx *ctx, void *hdr, int ret)
+{
+	if (ret) {
+		genlmsg_cancel(ctx->skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(ctx->skb, hdr);
+	return 0;
+}
+
+/* A dump's return: what it has so far, or its end */
+static int vp_dump_ret(struct sk_buff *skb, int ret)
+{
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+static int vp_dump_vm(const struct vp_vm_info *vi, void *arg)
+{
+	struct vp_dump_ctx *ctx = arg;
+	void *hdr = vp_dump_put(ctx);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	return vp_dump_end(ctx, hdr, vp_put_vm(ctx->skb, vi));
+}
+
+static int vp_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vp_dump_ctx ctx = { skb, cb, VFIO_PASID_CMD_VM_GET };
+	unsigned long pos = cb->args[0];
+	int ret;
+
+	ret = vp_vm_visit_from(&pos, vp_dump_vm, &ctx);
+	cb->args[0] = pos;
+	return vp_dump_ret(skb, ret);
+}
+
+/*
+ * PASID dumps filtered by VM: an unknown VM is refused before the dump
+ * starts.  (The reclaim log is filtered without this check: its VMs are gone.)
+ */
+static int vp_nl_vm_filter_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
+	struct nlattr *a_id = di->attrs[VFIO_PASID_A_VM_ID];
+	struct vp_vm_info vi;
+
+	if (a_id && vp_vm_find_info(nla_get_u32(a_id), 0, &vi)) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, a_id, "no VM with this id");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static u32 vp_dump_vm_filter(struct netlink_callback *cb)
+{
+	struct nlattr *a_id = genl_dumpit_info(cb)->attrs[VFIO_PASID_A_VM_ID];
+
+	return a_id ? nla_get_u32(a_id) : 0;
+}
+
+static int vp_dump_pasid(u32 vm_id, u32 pasid, void *entry, void *arg)
+{
+	struct vp_dump_ctx *ctx = arg;
+	void *hdr = vp_dump_put(ctx);
+	int ret;
+
+	if (!hdr)
+		return -EMSGSIZE;
+	ret = nla_put_u32(ctx->skb, VFIO_PASID_A_PASID, pasid) ||
+	      nla_put_u32(ctx->skb, VFIO_PASID_A_VM_ID, vm_id) ||
+	      nla_put_u8(ctx->skb, VFIO_PASID_A_BOUND, !xa_is_value(entry)) ||
+	      vp_put_u64(ctx->skb, VFIO_PASID_A_INV_IOTLB, 0) ||
+	      vp_put_u64(ctx->skb, VFIO_PASID_A_INV_DEV_IOTLB, 0);
+	return vp_dump_end(ctx, hdr, ret);
+}
+
+static int vp_nl_pasid_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct vp_dump_ctx ctx = { skb, cb, VFIO_PASID_CMD_PASID_GET };
+	unsigned long vm_pos = cb->args[0], pasid_pos = cb->args[1];
+	int ret;
+
+	ret = vp_pasid_visit_from(vp_dump_vm_filter(cb), &vm_pos,
+				  &pasid_pos, vp_dump_pasid, &ctx);
+	cb->args[0] = vm_pos;
+	cb->args[1] = pasid_pos;
+	return vp_dump_ret(skb, ret);
+}
+
+static int vp_nl_quota_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vp_vm_info vi;
+	u32 id, quota, old;
+	pid_t pid;
+	int ret;
+
+	ret = vp_vm_selector(info, &id, &pid);
+	if (ret)
+		return ret;
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_PASID_A_QUOTA)) {
+		NL_SET_ERR_MSG(info->extack, "QUOTA is required");
+		return -EINVAL;
+	}
+	quota = nla_get_u32(info->attrs[VFIO_PASID_A_QUOTA]);
+
+	ret = vp_vm_set_quota_by_id(id, pid, quota, &old, &vi);
+	if (ret == -ENOENT) {
+		vp_no_vm(info, id);
+	} else if (ret == -EINVAL && quota > vp_pool_size()) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_PASID_A_QUOTA],
+				    "quota is above the PASID pool size");
+	} else if (ret == -EINVAL) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_PASID_A_QUOTA],
+				    "quota is below the PASIDs the VM holds");
+	}
+	return ret;
+}
+
+static int vp_fill_default_quota(struct sk_buff *skb, const void *arg)
+{
+	return nla_put_u32(skb, VFIO_PASID_A_DEFAULT_QUOTA,
+			   vp_default_quota());
+}
+
+static int vp_nl_default_quota_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return vp_reply(info, VFIO_PASID_CMD_DEFAULT_QUOTA_GET,
+			vp_fill_default_quota, NULL);
+}
+
+static int vp_nl_default_quota_set(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 old = vp_default_quota(), quota;
+
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_PASID_A_DEFAULT_QUOTA)) {
+		NL_SET_ERR_MSG(info->extack, "DEFAULT_QUOTA is required");
+		return -EINVAL;
+	}
+	quota = nla_get_u32(info->attrs[VFIO_PASID_A_DEFAULT_QUOTA]);
+	if (vp_set_default_quota(quota)) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_PASID_A_DEFAULT_QUOTA],
+				    "default quota is above the PASID pool size");
+		return -EINVAL;
+	}
+	if (old != quota)
+		vp_nl_quota_event(0, old, quota);
+	return 0;
+}
+
+static int vp_dump_rec(const struct vp_reclaim_rec *rec, void *arg)
+{
+	struct vp_dump_ctx *ctx = arg;
+	void *hdr = vp_dump_put(ctx);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	return vp_dump_end(ctx, hdr, vp_put_rec(ctx->skb, rec));
+}
+
+static int vp_nl_reclaim_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct vp_dump_ctx ctx = { skb, cb, VFIO_PASID_CMD_RECLAIM_GET };
+	u64 seq = cb->args[0];
+	int ret;
+
+	ret = vp_log_visit_from(&seq, vp_dump_vm_filter(cb), vp_dump_rec,
+				&ctx);
+	cb->args[0] = seq;
+	return vp_dump_ret(skb, ret);
+}
+
+static int vp_nl_reclaim_clear(struct sk_buff *skb, struct genl_info *info)
+{
+	vp_log_clear();
+	return 0;
+}
+
+static const struct genl_ops vp_ops[] = {
+	{
+		.cmd	= VFIO_PASID_CMD_STATS_GET,
+		.doit	= vp_nl_stats_get,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_VM_GET,
+		.doit	= vp_nl_vm_get_doit,
+		.dumpit	= vp_nl_vm_get_dumpit,
+		.policy	= vp_vm_sel_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_PASID_GET,
+		.start	= vp_nl_vm_filter_start,
+		.dumpit	= vp_nl_pasid_get_dumpit,
+		.policy	= vp_vm_filter_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_QUOTA_SET,
+		.doit	= vp_nl_quota_set,
+		.policy	= vp_quota_set_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_DEFAULT_QUOTA_GET,
+		.doit	= vp_nl_default_quota_get,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_DEFAULT_QUOTA_SET,
+		.doit	= vp_nl_default_quota_set,
+		.policy	= vp_default_quota_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_RECLAIM_GET,
+		.dumpit	= vp_nl_reclaim_get_dumpit,
+		.policy	= vp_vm_filter_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_RECLAIM_CLEAR,
+		.doit	= vp_nl_reclaim_clear,
+		.flags	= GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family vp_family = {
+	.name		= VFIO_PASID_FAMILY_NAME,
+	.version	= VFIO_PASID_FAMILY_VERSION,
+	.netnsok	= false,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.ops		= vp_ops,
+	.n_ops		= ARRAY_SIZE(vp_ops),
+	.mcgrps		= vp_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vp_mcgrps),
+};
+
+static bool vp_nl_listeners(void)
+{
+	return genl_has_listeners(&vp_family, &init_net, VP_MCGRP_MONITOR) > 0;
+}
+
+static void vp_nl_event(u8 cmd, int (*fill)(struct sk_buff *skb,
+					    const void *arg),
+			const void *arg)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!vp_nl_listeners())
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &vp_family, 0, cmd);
+	if (!hdr || fill(msg, arg)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&vp_family, msg, 0, VP_MCGRP_MONITOR, GFP_KERNEL);
+}
+
+void vp_nl_vm_event(u8 cmd, const struct vp_vm_info *info)
+{
+	vp_nl_event(cmd, vp_fill_vm, info);
+}
+
+struct vp_quota_event {
+	u32 vm_id;
+	u32 old;
+	u32 quota;
+};
+
+static int vp_fill_quota_event(struct sk_buff *skb, const void *arg)
+{
+	const struct vp_quota_event *ev = arg;
+
+	if ((ev->vm_id && nla_put_u32(skb, VFIO_PASID_A_VM_ID, ev->vm_id)) ||
+	    nla_put_u32(skb, VFIO_PASID_A_OLD_QUOTA, ev->old) ||
+	    nla_put_u32(skb, VFIO_PASID_A_QUOTA, ev->quota))
+		return -EMSGSIZE;
+	return 0;
+}
+
+void vp_nl_quota_event(u32 vm_id, u32 old, u32 quota)
+{
+	struct vp_quota_event ev = { vm_id, old, quota };
+
+	vp_nl_event(VFIO_PASID_CMD_QUOTA_NTF, vp_fill_quota_event, &ev);
+}
+
+bool vp_nl_reclaim_listeners(void)
+{
+	return vp_nl_listeners();
+}
+
+static int vp_fill_rec(struct sk_buff *skb, const void *arg)
+{
+	return vp_put_rec(skb, arg);
+}
+
+void vp_nl_reclaim_event(const struct vp_reclaim_rec *rec)
+{
+	vp_nl_event(VFIO_PASID_CMD_RECLAIM_NTF, vp_fill_rec, rec);
+}
+
+int __init vp_nl_init(void)
+{
+	return genl_register_family(&vp_family);
+}
+
+void vp_nl_exit(void)
+{
+	genl_unregister_family(&vp_family);
+}

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_pasid - the VM model: VMs, their PASIDs and quotas, reclaim
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * Lock order, outermost first:
+ *
+ *   vp_lock      mutex     the VM registry: vp_vms, vp_vm_by_mm, vm->users
+ *   vm->lock     mutex     one VM's quota, count, bound count and PASIDs
+ *   vp_log_lock  spinlock  the reclaim log ring
+ *
+ * The ioasid allocator's own spinlock is only ever taken under vm->lock, so
+ * no global lock of ours is held across the allocator.  Netlink
+ * notifications are sent with only vm->lock held, or none.
+ *
+ * Life of a VM: the first open() by an mm creates it (users = 1, mm pinned
+ * with mmgrab()), every further open() by a process of that mm takes
+ * another user.  The last release() unlinks it from the registry under
+ * vp_lock, so no lookup can find it afterwards, then reclaims it: bindings
+ * first, then every PASID, each logged, then the mm is dropped.  Nothing
+ * else can reach an unlinked VM, and the module cannot be removed while a
+ * descriptor is open, so the registry is empty at module exit.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hashtable.h>
+#include <linux/ioasid.h>
+#include <linux/ktime.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include <linux/vfio_pasid_netlink.h>
+
+#include "vfio_pasid.h"
+
+struct vp_stats vp_stats;
+
+static DEFINE_MUTEX(vp_lock);
+static DEFINE_XARRAY_ALLOC1(vp_vms);
+static u32 vp_next_vm_id;
+static DEFINE_HASHTABLE(vp_vm_by_mm, 8);
+
+static DECLARE_IOASID_SET(vp_ioasid_set);
+
+static DEFINE_SPINLOCK(vp_log_lock);
+static struct vp_reclaim_rec *vp_log;
+static u32 vp_log_head;		/* slot of the next record */
+static u64 vp_log_next;		/* seq of the next record */
+static u64 vp_log_first;	/* seq of the oldest record kept */
+static u64 vp_log_dropped;	/* records overwritten before being cleared */
+
+int vp_vm_init(void)
+{
+	if (vp_reclaim_log_size) {
+		vp_log = kvcalloc(vp_reclaim_log_size, sizeof(*vp_log),
+				  GFP_KERNEL);
+		if (!vp_log)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void vp_vm_exit(void)
+{
+	WARN_ON(!xa_empty(&vp_vms));
+	xa_destroy(&vp_vms);
+	kvfree(vp_log);
+	vp_log = NULL;
+}
+
+void vp_vm_snapshot(struct vp_vm *vm, struct vp_vm_info *info)
+{
+	info->id = vm->id;
+	info->pid = vm->pid;
+	memcpy(info->comm, vm->comm, sizeof(info->comm));
+	mutex_lock(&vm->lock);
+	info->quota = vm->quota;
+	info->count = vm->count;
+	info->bound = vm->bound;
+	mutex_unlock(&vm->lock);
+}
+
+static struct vp_vm *vp_vm_create(struct mm_struct *mm)
+{
+	struct vp_vm *vm;
+	int ret;
+
+	lockdep_assert_held(&vp_lock);
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	if (!vm)
+		return ERR_PTR(-ENOMEM);
+
+	ret = xa_alloc_cyclic(&vp_vms, &vm->id, vm, xa_limit_31b,
+			      &vp_next_vm_id, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(vm);
+		return ERR_PTR(ret);
+	}
+
+	mutex_init(&vm->lock);
+	xa_init(&vm->pasids);
+	vm->users = 1;
+	vm->pid = current->tgid;
+	get_task_comm(vm->comm, current);
+	vm->quota = vp_default_quota();
+	mmgrab(mm);
+	vm->mm = mm;
+	hash_add(vp_vm_by_mm, &vm->hnode, (unsigned long)mm);
+	atomic_inc(&vp_stats.vm_count);
+	return vm;
+}
+
+/* The VM of the calling process, created on first use, with a user taken */
+struct vp_vm *vp_vm_get_current(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct vp_vm_info info;
+	struct vp_vm *vm;
+
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+
+	mutex_lock(&vp_lock);
+	hash_for_each_possible(vp_vm_by_mm, vm, hnode, (unsigned long)mm) {
+		if (vm->mm == mm) {
+			vm->users++;
+			mutex_unlock(&vp_lock);
+			return vm;
+		}
+	}
+	vm = vp_vm_create(mm);
+	if (!IS_ERR(vm))
+		vp_vm_snapshot(vm, &info);
+	mutex_unlock(&vp_lock);
+
+	if (!IS_ERR(vm))
+		vp_nl_vm_event(VFIO_PASID_CMD_VM_NEW_NTF, &info);
+	return vm;
+}
+
+static void vp_log_add(struct vp_reclaim_rec *rec)
+{
+	spin_lock(&vp_log_lock);
+	rec->seq = vp_log_next++;
+	if (vp_reclaim_log_size) {
+		if (rec->seq - vp_log_first >= vp_reclaim_log_size) {
+			vp_log_first++;
+			vp_log_dropped++;
+		}
+		vp_log[vp_log_head] = *rec;
+		if (++vp_log_head == vp_reclaim_log_size)
+			vp_log_head = 0;
+	} else {
+		vp_log_first = vp_log_next;
+		vp_log_dropped++;
+	}
+	spin_unlock(&vp_log_lock);
+}
+
+/*
+ * Give back everything an unlinked VM holds: bindings first, then each
+ * PASID, one reclaim log record each.  Runs in release(), possibly while the
+ * owner exits: it needs only the pinned mm structure, never the address
+ * space.
+ */
+static void vp_vm_reclaim(struct vp_vm *vm)
+{
+	bool notify = vp_nl_reclaim_listeners();
+	struct vp_reclaim_rec rec = {
+		.time_ns = ktime_get_real_ns(),
+		.vm_id = vm->id,
+		.pid = vm->pid,
+	};
+	struct vp_vm_info info;
+	unsigned long pasid;
+	void *entry;
+	u32 n = 0;
+
+	memcpy(rec.comm, vm->comm, sizeof(rec.comm));
+
+	mutex_lock(&vm->lock);
+	xa_for_each(&vm->pasids, pasid, entry) {
+		rec.pasid = pasid;
+		rec.bound = !xa_is_value(entry);
+		ioasid_free(pasid);
+		vp_log_add(&rec);
+		if (notify)
+			vp_nl_reclaim_event(&rec);
+		n++;
+		cond_resched();
+	}
+	xa_destroy(&vm->pasids);
+	vm->count = 0;
+	vm->bound = 0;
+	mutex_unlock(&vm->lock);
+
+	atomic64_add(n, &vp_stats.reclaimed);
+	atomic_sub(n, &vp_stats.in_use);
+
+	/* the event reports as COUNT the PASIDs just reclaimed */
+	vp_vm_snapshot(vm, &info);
+	info.count = n;
+	vp_nl_vm_event(VFIO_PASID_CMD_VM_DEL_NTF, &info);
+
+	mmdrop(vm->mm);
+	mutex_destroy(&vm->lock);
+	kfree(vm);
+}
+
+void vp_vm_put(struct vp_vm *vm)
+{
+	mutex_lock(&vp_lock);
+	if (--vm->users) {
+		mutex_unlock(&vp_lock);
+		return;
+	}
+	hash_del(&vm->hnode);
+	xa_erase(&vp_vms, vm->id);
+	atomic_dec(&vp_stats.vm_count);
+	mutex_unlock(&vp_lock);
+
+	vp_vm_reclaim(vm);
+}
+
+int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
+{
+	ioasid_t pasid;
+	int ret;
+
+	mutex_lock(&vm->lock);
+	if (vm->count >= vm->quota) {
+		atomic64_inc(&vp_stats.quota_refusals);
+		ret = -ENOSPC;
+		goto out;
+	}
+	pasid = ioasid_alloc(&vp_ioasid_set, min, max, NULL);
+	if (!pasid_valid(pasid)) {
+		atomic64_inc(&vp_stats.pool_refusals);
+		ret = -ENOSPC;
+		goto out;
+	}
+	ret = xa_insert(&vm->pasids, pasid, xa_mk_value(0), GFP_KERNEL);
+	if (ret) {
+		ioasid_free(pasid);
+		goto out;
+	}
+	vm->count++;
+	atomic64_inc(&vp_stats.allocated);
+	atomic_inc(&vp_stats.in_use);
+	*out = pasid;
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
+{
+	void *entry;
+
+	mutex_lock(&vm->lock);
+	entry = xa_erase(&vm->pasids, pasid);
+	if (!entry) {
+		mutex_unlock(&vm->lock);
+		return -ENOENT;
+	}
+	ioasid_free(pasid);
+	vm->count--;
+	mutex_unlock(&vm->lock);
+
+	atomic64_inc(&vp_stats.freed);
+	atomic_dec(&vp_stats.in_use);
+	return 0;
+}
+
+/*
+ * Change a VM's quota.  @may_raise says whether the caller may raise it.
+ * On -EINVAL, *info tells the caller why (count, pool size).
+ */
+static int vp_vm_change_quota(struct vp_vm *vm, u32 quota, bool may_raise,
+			      u32 *old)
+{
+	int ret = 0;
+
+	mutex_lock(&vm->lock);
+	*old = vm->quota;
+	if (quota > vp_pool_size() || quota < vm->count)
+		ret = -EINVAL;
+	else if (quota > vm->quota && !may_raise)
+		ret = -EPERM;
+	else
+		vm->quota = quota;
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+int vp_vm_set_quota(struct vp_vm *vm, u32 quota, bool may_raise)
+{
+	u32 old;
+	int ret;
+
+	ret = vp_vm_change_quota(vm, quota, may_raise, &old);
+	if (!ret && old != quota)
+		vp_nl_quota_event(vm->id, old, quota);
+	return ret;
+}
+
+static struct vp_vm *vp_vm_lookup(u32 id, pid_t pid)
+{
+	struct vp_vm *vm;
+	unsigned long idx;
+
+	lockdep_assert_held(&vp_lock);
+	if (id)
+		return xa_load(&vp_vms, id);
+	xa_for_each(&vp_vms, idx, vm)
+		if (vm->pid == pid)
+			return vm;
+	return NULL;
+}
+
+/* Look a VM up by id, or by owner pid when @id is 0 */
+int vp_vm_find_info(u32 id, pid_t pid, struct vp_vm_info *info)
+{
+	struct vp_vm *vm;
+	int ret = -ENOENT;
+
+	mutex_lock(&vp_lock);
+	vm = vp_vm_lookup(id, pid);
+	if (vm) {
+		vp_vm_snapshot(vm, info);
+		ret = 0;
+	}
+	mutex_unlock(&vp_lock);
+	return ret;
+}
+
+/* The admin's quota change: may raise; *info describes the VM afterwards */
+int vp_vm_set_quota_by_id(u32 id, pid_t pid, u32 quota, u32 *old,
+			  struct vp_vm_info *info)
+{
+	struct vp_vm *vm;
+	int ret = -ENOENT;
+
+	mutex_lock(&vp_lock);
+	vm = vp_vm_lookup(id, pid);
+	if (vm) {
+		ret = vp_vm_change_quota(vm, quota, true, old);
+		vp_vm_snapshot(vm, info);
+	}
+	mutex_unlock(&vp_lock);
+	if (!ret && *old != quota)
+		vp_nl_quota_event(info->id, *old, quota);
+	return ret;
+}
+
+/*
+ * Visit VMs in id order from *start.  When @fn fails, *start is left at the
+ * VM it failed on, so a dump resumes there.
+ */
+int vp_vm_visit_from(unsigned long *start, vp_vm_visit_t fn, void *arg)
+{
+	struct vp_vm_info info;
+	struct vp_vm *vm;
+	unsigned long idx;
+	int ret = 0;
+
+	mutex_lock(&vp_lock);
+	xa_for_each_start(&vp_vms, idx, vm, *start) {
+		vp_vm_snapshot(vm, &info);
+		ret = fn(&info, arg);
+		if (ret) {
+			*start = idx;
+			break;
+		}
+		*start = idx + 1;
+	}
+	mutex_unlock(&vp_lock);
+	return ret;
+}
+
+/*
+ * Visit PASIDs, by VM id then PASID, from (*vm_pos, *pasid_pos); only VM
+ * @vm_filter when it is not 0.  Resumes like vp_vm_visit_from().
+ */
+int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
+			unsigned long *pasid_pos, vp_pasid_visit_t fn,
+			void *arg)
+{
+	unsigned long idx, pasid;
+	struct vp_vm *vm;
+	void *entry;
+	int ret = 0;
+
+	mutex_lock(&vp_lock);
+	if (vm_filter && *vm_pos < vm_filter)
+		*vm_pos = vm_filter;
+	xa_for_each_start(&vp_vms, idx, vm, *vm_pos) {
+		if (vm_filter && idx != vm_filter)
+			break;
+		if (idx != *vm_pos) {
+			*vm_pos = idx;
+			*pasid_pos = 0;
+		}
+		mutex_lock(&vm->lock);
+		xa_for_each_start(&vm->pasids, pasid, entry, *pasid_pos) {
+			ret = fn(vm->id, pasid, entry, arg);
+			if (ret)
+				break;
+			*pasid_pos = pasid + 1;
+		}
+		mutex_unlock(&vm->lock);
+		if (ret)
+			break;
+		*vm_pos = idx + 1;
+		*pasid_pos = 0;
+	}
+	mutex_unlock(&vp_lock);
+	return ret;
+}
+
+/* Slot of record @seq, which must be kept in the ring */
+static u32 vp_log_slot(u64 seq)
+{
+	u32 back = vp_log_next - seq;
+
+	return vp_log_head >= back ? vp_log_head - back :
+		vp_log_head + vp_reclaim_log_size - back;
+}
+
+int vp_log_visit_from(u64 *seq, u32 vm_filter, vp_log_visit_t fn, void *arg)
+{
+	const struct vp_reclaim_rec *rec;
+	int ret = 0;
+
+	spin_lock(&vp_log_lock);
+	if (*seq < vp_log_first)
+		*seq = vp_log_first;
+	for (; *seq < vp_log_next; (*seq)++) {
+		rec = &vp_log[vp_log_slot(*seq)];
+		if (vm_filter && rec->vm_id != vm_filter)
+			continue;
+		ret = fn(rec, arg);
+		if (ret)
+			break;
+	}
+	spin_unlock(&vp_log_lock);
+	return ret;
+}
+
+void vp_log_clear(void)
+{
+	spin_lock(&vp_log_lock);
+	vp_log_first = vp_log_next;
+	spin_unlock(&vp_log_lock);
+}
+
+void vp_log_counts(u32 *count, u64 *dropped)
+{
+	spin_lock(&vp_log_lock);
+	*count = vp_log_next - vp_log_first;
+	*dropped = vp_log_dropped;
+	spin_unlock(&vp_log_lock);
+}

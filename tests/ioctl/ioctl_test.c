@@ -1,0 +1,3237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl_test - the raw ioctl uAPI of /dev/vfio-pasid, checked from user space
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * Run as root inside the test VM, from the project root:
+ *
+ *	tests/vm/run -- tests/ioctl/ioctl_test [-m driver/vfio_pasid.ko]
+ *
+ * The program loads and removes the module itself (finit_module and
+ * delete_module), so it can test different module parameters: first the
+ * defaults (with backend=emulated), then a small pool (PASIDs 100-163,
+ * default quota 10).  A VM is a process: a test forks children to get other
+ * VMs and talks to them over socketpairs; their checks land in the shared
+ * TAP state (tap.h).  Global counters, the VM list and the reclaim log come
+ * from the generic netlink family, spoken by a small hand-written client.
+ *
+ * Every test ends with the module idle (no VM, no PASID in use); the
+ * harness checks that and cleans up after a test that fails half way.
+ *
+ * Output is TAP; the exit status is 0 only when every test passed.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <linux/capability.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include <linux/vfio_pasid.h>
+#include <linux/vfio_pasid_netlink.h>
+
+#include "tap.h"
+
+#define DEV_PATH	"/dev/vfio-pasid"
+#define MOD_NAME	"vfio_pasid"
+#define MOD_SYSFS	"/sys/module/" MOD_NAME
+#define DEFAULT_QUOTA_PARAM MOD_SYSFS "/parameters/default_quota"
+
+#define PASID_LIMIT	0xFFFFFU
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* The two module configurations the tests run under */
+struct config {
+	const char	*name;
+	const char	*params;
+	uint32_t	pasid_min;
+	uint32_t	pasid_max;
+	uint32_t	default_quota;
+};
+
+static const struct config cfg_default = {
+	"defaults", "backend=emulated", 1, PASID_LIMIT, 1000,
+};
+
+static const struct config cfg_small = {
+	"small pool", "backend=emulated pasid_min=100 pasid_max=163 default_quota=10",
+	100, 163, 10,
+};
+
+static const char *module_path = "driver/vfio_pasid.ko";
+static const struct config *cfg;	/* loaded, or NULL */
+
+static uint32_t pool_size(void)
+{
+	return cfg->pasid_max - cfg->pasid_min + 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* Device descriptors: tracked so the harness can close leftovers      */
+
+#define MAX_TRACKED	64
+static int dev_fds[MAX_TRACKED];
+static int n_dev_fds;
+
+static int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		tap_fail("open(%s): %s", DEV_PATH, errno_name(errno));
+		return -1;
+	}
+	if (n_dev_fds < MAX_TRACKED)
+		dev_fds[n_dev_fds++] = fd;
+	return fd;
+}
+
+static void dev_close(int fd)
+{
+	int i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < n_dev_fds; i++)
+		if (dev_fds[i] == fd) {
+			dev_fds[i] = dev_fds[--n_dev_fds];
+			break;
+		}
+	if (close(fd))
+		tap_fail("close(%d): %s", fd, errno_name(errno));
+}
+
+/* ------------------------------------------------------------------ */
+/* ioctl wrappers: return the ioctl's result, errno set on failure     */
+
+static int pasid_alloc(int fd, uint32_t min, uint32_t max, uint32_t *out)
+{
+	struct vfio_iommu_type1_pasid_request req = {
+		.argsz = sizeof(req),
+		.flags = VFIO_IOMMU_PASID_ALLOC,
+		.alloc_pasid = { .min = min, .max = max, .result = 0 },
+	};
+	int ret = ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
+
+	if (!ret && out)
+		*out = req.alloc_pasid.result;
+	return ret;
+}
+
+static int pasid_free(int fd, uint32_t pasid)
+{
+	struct vfio_iommu_type1_pasid_request req = {
+		.argsz = sizeof(req),
+		.flags = VFIO_IOMMU_PASID_FREE,
+		.free_pasid = pasid,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
+}
+
+static int quota_set(int fd, uint32_t quota, uint32_t *out)
+{
+	struct vfio_iommu_type1_pasid_quota q = {
+		.argsz = sizeof(q), .flags = 0, .quota = quota,
+	};
+	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
+
+	if (!ret && out)
+		*out = q.quota;
+	return ret;
+}
+
+static int quota_get(int fd, uint32_t *out)
+{
+	struct vfio_iommu_type1_pasid_quota q = {
+		.argsz = sizeof(q), .flags = VFIO_PASID_QUOTA_GET,
+	};
+	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
+
+	if (!ret)
+		*out = q.quota;
+	return ret;
+}
+
+static int get_info(int fd, struct vfio_pasid_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return ioctl(fd, VFIO_PASID_GET_INFO, info);
+}
+
+/* GET_INFO that must work; the field, or UINT32_MAX after a failure */
+enum info_field { INFO_VM_ID, INFO_QUOTA, INFO_COUNT };
+
+static uint32_t info_of(int fd, enum info_field f)
+{
+	struct vfio_pasid_info info;
+
+	if (get_info(fd, &info)) {
+		tap_fail("VFIO_PASID_GET_INFO: %s", errno_name(errno));
+		return UINT32_MAX;
+	}
+	return f == INFO_VM_ID ? info.vm_id :
+	       f == INFO_QUOTA ? info.quota : info.count;
+}
+
+#define vm_id_of(fd)	info_of(fd, INFO_VM_ID)
+#define count_of(fd)	info_of(fd, INFO_COUNT)
+#define quota_of(fd)	info_of(fd, INFO_QUOTA)
+
+/* Allocate n PASIDs from the whole pool, n is small; false on failure */
+static bool alloc_n(int fd, uint32_t n, uint32_t *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &out[i])) {
+			tap_fail("allocation %u of %u: %s", i + 1, n,
+				 errno_name(errno));
+			return false;
+		}
+	return true;
+}
+
+static void free_n(int fd, uint32_t n, const uint32_t *pasids)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (pasid_free(fd, pasids[i]))
+			tap_fail("free of PASID %u: %s", pasids[i],
+				 errno_name(errno));
+}
+
+/* ------------------------------------------------------------------ */
+/* Generic netlink, by hand                                           */
+
+static int nl_fd = -1;
+static uint16_t nl_family;	/* vfio_pasid's id, resolved at each load */
+static uint32_t nl_seq;
+static char nl_extack[256];	/* extended-ack text of the last error */
+
+#define NL_BUF_SIZE	(64 * 1024)
+
+typedef void (*nl_cb_t)(struct nlattr **tb, void *arg);
+
+struct nl_attr {
+	uint16_t	type;
+	uint16_t	len;
+	const void	*data;
+};
+
+static int nl_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 20 };
+	int one = 1;
+
+	nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (nl_fd < 0)
+		return -errno;
+	setsockopt(nl_fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl_fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(nl_fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	return 0;
+}
+
+static void nl_parse(struct nlattr **tb, int max, void *data, int len)
+{
+	struct nlattr *a = data;
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	       a->nla_len <= len) {
+		int type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type <= max)
+			tb[type] = a;
+		len -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+}
+
+static void *nla_data(const struct nlattr *a)
+{
+	return (char *)a + NLA_HDRLEN;
+}
+
+static uint32_t nla_u32(const struct nlattr *a)
+{
+	uint32_t v = 0;
+
+	if (a)
+		memcpy(&v, nla_data(a), sizeof(v));
+	return v;
+}
+
+static uint64_t nla_u64(const struct nlattr *a)
+{
+	uint64_t v = 0;
+
+	if (a)
+		memcpy(&v, nla_data(a), sizeof(v));
+	return v;
+}
+
+static void nl_save_extack(struct nlmsghdr *nlh)
+{
+	struct nlmsgerr *e = NLMSG_DATA(nlh);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	int off = NLMSG_HDRLEN + sizeof(*e);
+
+	nl_extack[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || (int)nlh->nlmsg_len <= off)
+		return;
+	nl_parse(tb, NLMSGERR_ATTR_MAX, (char *)nlh + off,
+		 nlh->nlmsg_len - off);
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(nl_extack, sizeof(nl_extack), "%s",
+			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+}
+
+/*
+ * One request, do or dump, with at most one attribute; @cb sees every reply
+ * message parsed into tb[0..maxattr].  Returns 0 or a negative errno.
+ */
+static int nl_request(uint16_t family, uint8_t cmd, bool dump,
+		      const struct nl_attr *attr, int maxattr,
+		      nl_cb_t cb, void *arg)
+{
+	static char rbuf[NL_BUF_SIZE] __attribute__((aligned(8)));
+	char sbuf[512] __attribute__((aligned(8))) = { 0 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)sbuf;
+	struct nlattr *tb[64];
+	struct genlmsghdr *g;
+	uint32_t seq = ++nl_seq;
+
+	if (maxattr >= 64 || (attr && attr->len > 256))
+		return -EINVAL;
+	nlh->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	nlh->nlmsg_type = family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0);
+	nlh->nlmsg_seq = seq;
+	g = NLMSG_DATA(nlh);
+	g->cmd = cmd;
+	g->version = 1;
+	if (attr) {
+		struct nlattr *na = (struct nlattr *)(sbuf +
+						      NLMSG_ALIGN(nlh->nlmsg_len));
+
+		na->nla_type = attr->type;
+		na->nla_len = NLA_HDRLEN + attr->len;
+		memcpy(nla_data(na), attr->data, attr->len);
+		nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) +
+				 NLA_ALIGN(na->nla_len);
+	}
+	nl_extack[0] = '\0';
+	if (send(nl_fd, sbuf, nlh->nlmsg_len, 0) < 0)
+		return -errno;
+
+	for (;;) {
+		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);
+		int len;
+
+		if (n < 0)
+			return -errno;
+		len = n;
+		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				nl_save_extack(nlh);
+				return e->error;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				int err = 0;
+
+				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+					memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
+				return err;
+			}
+			if (nlh->nlmsg_type != family)
+				continue;
+			nl_parse(tb, maxattr, (char *)NLMSG_DATA(nlh) +
+				 GENL_HDRLEN, nlh->nlmsg_len -
+				 NLMSG_LENGTH(GENL_HDRLEN));
+			if (cb)
+				cb(tb, arg);
+		}
+	}
+}
+
+static void family_cb(struct nlattr **tb, void *arg)
+{
+	if (tb[CTRL_ATTR_FAMILY_ID])
+		memcpy(arg, nla_data(tb[CTRL_ATTR_FAMILY_ID]), sizeof(uint16_t));
+}
+
+/* The family's id, or a negative errno */
+static int nl_resolve(const char *name)
+{
+	struct nl_attr a = { CTRL_ATTR_FAMILY_NAME, strlen(name) + 1, name };
+	uint16_t id = 0;
+	int ret;
+
+	ret = nl_request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, false, &a,
+			 CTRL_ATTR_MAX, family_cb, &id);
+	if (ret)
+		return ret;
+	return id ? id : -ENOENT;
+}
+
+struct stats {
+	uint32_t	pool_min, pool_max, pool_size;
+	uint32_t	in_use, vm_count, default_quota;
+	uint64_t	allocated, freed, reclaimed;
+	uint64_t	quota_refusals, pool_refusals;
+	char		backend[32];
+	int		seen;
+};
+
+static void stats_cb(struct nlattr **tb, void *arg)
+{
+	struct stats *s = arg;
+
+	s->seen = tb[VFIO_PASID_A_IN_USE] && tb[VFIO_PASID_A_VM_COUNT] &&
+		  tb[VFIO_PASID_A_ALLOCATED] && tb[VFIO_PASID_A_FREED] &&
+		  tb[VFIO_PASID_A_RECLAIMED] &&
+		  tb[VFIO_PASID_A_QUOTA_REFUSALS] &&
+		  tb[VFIO_PASID_A_POOL_REFUSALS];
+	s->pool_min = nla_u32(tb[VFIO_PASID_A_POOL_MIN]);
+	s->pool_max = nla_u32(tb[VFIO_PASID_A_POOL_MAX]);
+	s->pool_size = nla_u32(tb[VFIO_PASID_A_POOL_SIZE]);
+	s->in_use = nla_u32(tb[VFIO_PASID_A_IN_USE]);
+	s->vm_count = nla_u32(tb[VFIO_PASID_A_VM_COUNT]);
+	s->default_quota = nla_u32(tb[VFIO_PASID_A_DEFAULT_QUOTA]);
+	s->allocated = nla_u64(tb[VFIO_PASID_A_ALLOCATED]);
+	s->freed = nla_u64(tb[VFIO_PASID_A_FREED]);
+	s->reclaimed = nla_u64(tb[VFIO_PASID_A_RECLAIMED]);
+	s->quota_refusals = nla_u64(tb[VFIO_PASID_A_QUOTA_REFUSALS]);
+	s->pool_refusals = nla_u64(tb[VFIO_PASID_A_POOL_REFUSALS]);
+	if (tb[VFIO_PASID_A_BACKEND])
+		snprintf(s->backend, sizeof(s->backend), "%s",
+			 (char *)nla_data(tb[VFIO_PASID_A_BACKEND]));
+}
+
+/* STATS_GET; false (and the test failed) when it does not work */
+static bool stats_get(struct stats *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = nl_request(nl_family, VFIO_PASID_CMD_STATS_GET, false, NULL,
+			 VFIO_PASID_A_MAX, stats_cb, s);
+	if (ret) {
+		tap_fail("netlink STATS_GET: %s %s", errno_name(-ret), nl_extack);
+		return false;
+	}
+	if (!s->seen) {
+		tap_fail("netlink STATS_GET: reply lacks a counter");
+		return false;
+	}
+	return true;
+}
+
+/* VM_GET: one VM (do) or all of them (dump) */
+struct vm_rec {
+	uint32_t	id, pid, quota, count;
+	char		comm[16];
+};
+
+struct vm_list {
+	unsigned int	n;
+	struct vm_rec	v[256];
+};
+
+static void vm_cb(struct nlattr **tb, void *arg)
+{
+	struct vm_list *l = arg;
+	struct vm_rec *r;
+
+	if (l->n >= ARRAY_SIZE(l->v))
+		return;
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	r->id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
+	r->pid = nla_u32(tb[VFIO_PASID_A_PID]);
+	r->quota = nla_u32(tb[VFIO_PASID_A_QUOTA]);
+	r->count = nla_u32(tb[VFIO_PASID_A_COUNT]);
+	if (tb[VFIO_PASID_A_COMM])
+		snprintf(r->comm, sizeof(r->comm), "%s",
+			 (char *)nla_data(tb[VFIO_PASID_A_COMM]));
+}
+
+static int vm_get(uint32_t id, struct vm_list *l)
+{
+	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(id), &id };
+
+	l->n = 0;
+	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, false, &a,
+			  VFIO_PASID_A_MAX, vm_cb, l);
+}
+
+static int vm_get_by_pid(pid_t pid, struct vm_list *l)
+{
+	uint32_t p = pid;
+	struct nl_attr a = { VFIO_PASID_A_PID, sizeof(p), &p };
+
+	l->n = 0;
+	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, false, &a,
+			  VFIO_PASID_A_MAX, vm_cb, l);
+}
+
+static int vm_dump(struct vm_list *l)
+{
+	l->n = 0;
+	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, true, NULL,
+			  VFIO_PASID_A_MAX, vm_cb, l);
+}
+
+/* Is VM @id in the VM dump? */
+static bool vm_listed(uint32_t id)
+{
+	static struct vm_list l;
+	unsigned int i;
+	int ret = vm_dump(&l);
+
+	if (ret) {
+		tap_fail("netlink VM_GET dump: %s %s", errno_name(-ret),
+			 nl_extack);
+		return false;
+	}
+	for (i = 0; i < l.n; i++)
+		if (l.v[i].id == id)
+			return true;
+	return false;
+}
+
+/* PASID_GET dump and RECLAIM_GET dump */
+struct pasid_rec {
+	uint32_t	vm_id, pid, pasid, bound;
+	char		comm[16];
+};
+
+struct pasid_list {
+	unsigned int	n;
+	unsigned int	lost;
+	struct pasid_rec v[2048];
+};
+
+static void pasid_cb(struct nlattr **tb, void *arg)
+{
+	struct pasid_list *l = arg;
+	struct pasid_rec *r;
+
+	if (l->n >= ARRAY_SIZE(l->v)) {
+		l->lost++;
+		return;
+	}
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	r->vm_id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
+	r->pid = nla_u32(tb[VFIO_PASID_A_PID]);
+	r->pasid = nla_u32(tb[VFIO_PASID_A_PASID]);
+	r->bound = tb[VFIO_PASID_A_BOUND] ?
+		   *(uint8_t *)nla_data(tb[VFIO_PASID_A_BOUND]) : 0xff;
+	if (tb[VFIO_PASID_A_COMM])
+		snprintf(r->comm, sizeof(r->comm), "%s",
+			 (char *)nla_data(tb[VFIO_PASID_A_COMM]));
+}
+
+/* @cmd is PASID_GET or RECLAIM_GET; @vm_id 0 dumps everything */
+static int pasid_dump(uint8_t cmd, uint32_t vm_id, struct pasid_list *l)
+{
+	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(vm_id), &vm_id };
+
+	l->n = 0;
+	l->lost = 0;
+	return nl_request(nl_family, cmd, true, vm_id ? &a : NULL,
+			  VFIO_PASID_A_MAX, pasid_cb, l);
+}
+
+/* ------------------------------------------------------------------ */
+/* Children: other processes, hence other VMs                         */
+
+#define MSG_VALS	512
+
+struct msg {
+	uint32_t	op;
+	int32_t		err;		/* an errno, 0 for success */
+	uint32_t	vm_id;
+	uint32_t	n;
+	uint32_t	val[MSG_VALS];
+};
+
+enum {
+	M_READY = 1,	/* child -> parent: vm_id, PASIDs held in val[] */
+	M_GO,		/* parent -> child: do the next step */
+	M_DONE,		/* child -> parent: step done */
+	M_REPLY,	/* child -> parent: an answer in err/vm_id/n/val */
+	M_ASK_INFO,	/* parent -> child: reply vm_id, count, quota */
+	M_FREE,		/* parent -> child: free val[0], reply err */
+	M_ALLOC,	/* parent -> child: allocate in [val[0], val[1]] */
+	M_CLOSE,	/* parent -> child: close the descriptor, reply M_DONE */
+	M_EXIT,		/* parent -> child: exit now */
+};
+
+#define MSG_TIMEOUT_MS	30000
+
+static bool msg_send(int sock, const struct msg *m)
+{
+	size_t len = offsetof(struct msg, val) + m->n * sizeof(m->val[0]);
+
+	if (m->n > MSG_VALS || send(sock, m, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		tap_fail("send on control socket: %s", errno_name(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool msg_op(int sock, uint32_t op)
+{
+	struct msg m = { .op = op };
+
+	return msg_send(sock, &m);
+}
+
+/* Receive one message of type @op; false (test failed) otherwise */
+static bool msg_recv(int sock, struct msg *m, uint32_t op)
+{
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	ssize_t n;
+	int ret;
+
+	do
+		ret = poll(&pfd, 1, MSG_TIMEOUT_MS);
+	while (ret < 0 && errno == EINTR);
+	if (ret == 0) {
+		tap_fail("no message %u within %d ms", op, MSG_TIMEOUT_MS);
+		return false;
+	}
+	memset(m, 0, sizeof(*m));
+	n = recv(sock, m, sizeof(*m), 0);
+	if (n < (ssize_t)offsetof(struct msg, val)) {
+		/* a peer that is gone has already said why */
+		if (n != 0)
+			tap_fail("control socket: %s", n < 0 ?
+				 errno_name(errno) : "short message");
+		return false;
+	}
+	if (m->op != op) {
+		tap_fail("control socket: message %u, expected %u", m->op, op);
+		return false;
+	}
+	return true;
+}
+
+static bool send_fd(int sock, int fd)
+{
+	char c = 'F';
+	struct iovec iov = { &c, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	memset(u.buf, 0, sizeof(u.buf));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != 1) {
+		tap_fail("sendmsg(SCM_RIGHTS): %s", errno_name(errno));
+		return false;
+	}
+	return true;
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { &c, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1) {
+		tap_fail("recvmsg(SCM_RIGHTS): %s", errno_name(errno));
+		return -1;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+		tap_fail("recvmsg: no descriptor came");
+		return -1;
+	}
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+struct child {
+	pid_t	pid;
+	int	sock;
+};
+
+#define MAX_CHILDREN	16
+static struct child *children[MAX_CHILDREN];
+
+typedef void (*child_fn_t)(int sock, void *arg);
+
+/*
+ * Fork a child that runs @fn(sock, arg) and exits.  The child dies with us
+ * and exits when its control socket is closed.
+ */
+static bool child_start(struct child *c, child_fn_t fn, void *arg)
+{
+	int sv[2], i;
+
+	c->pid = -1;
+	c->sock = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		tap_fail("socketpair: %s", errno_name(errno));
+		return false;
+	}
+	fflush(stdout);
+	c->pid = fork();
+	if (c->pid < 0) {
+		tap_fail("fork: %s", errno_name(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return false;
+	}
+	if (c->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sv[0]);
+		/* the parent's descriptors are the parent's VM: not ours */
+		for (i = 0; i < n_dev_fds; i++)
+			close(dev_fds[i]);
+		n_dev_fds = 0;
+		fn(sv[1], arg);
+		_exit(0);
+	}
+	close(sv[1]);
+	c->sock = sv[0];
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (!children[i]) {
+			children[i] = c;
+			break;
+		}
+	return true;
+}
+
+static void child_forget(struct child *c)
+{
+	int i;
+
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == c)
+			children[i] = NULL;
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = -1;
+	c->pid = -1;
+}
+
+/*
+ * Wait for a child; @sig 0: it must exit with status 0, else it must die
+ * of signal @sig.  Returns whether it did.
+ */
+static bool child_reap(struct child *c, int sig)
+{
+	double deadline = now() + 30;
+	bool ok = true;
+	int status;
+	pid_t r;
+
+	if (c->pid <= 0)
+		return false;
+	for (;;) {
+		r = waitpid(c->pid, &status, WNOHANG);
+		if (r == c->pid || (r < 0 && errno != EINTR))
+			break;
+		if (now() > deadline) {
+			tap_fail("child %d did not end within 30 s: killed",
+				 (int)c->pid);
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+			child_forget(c);
+			return false;
+		}
+		usleep(1000);
+	}
+	if (r != c->pid) {
+		tap_fail("waitpid(%d): %s", (int)c->pid, errno_name(errno));
+		ok = false;
+	} else if (!sig && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		tap_fail("child %d ended with status 0x%x", (int)c->pid, status);
+		ok = false;
+	} else if (sig && !(WIFSIGNALED(status) && WTERMSIG(status) == sig)) {
+		tap_fail("child %d: expected death by signal %d, status 0x%x",
+			 (int)c->pid, sig, status);
+		ok = false;
+	}
+	child_forget(c);
+	return ok;
+}
+
+/* After a test: close what it left open, end the children it left */
+static void cleanup_test(void)
+{
+	int i, status;
+
+	while (n_dev_fds)
+		close(dev_fds[--n_dev_fds]);
+	for (i = 0; i < MAX_CHILDREN; i++) {
+		struct child *c = children[i];
+
+		if (!c)
+			continue;
+		if (c->pid > 0) {
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+		}
+		child_forget(c);
+	}
+	/* orphans re-parented to us (we are a subreaper) */
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module loading                                                      */
+
+static bool module_present(void)
+{
+	return access(MOD_SYSFS, F_OK) == 0;
+}
+
+static int module_load(const char *params)
+{
+	int fd, ret, err;
+
+	fd = open(module_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	return ret ? -err : 0;
+}
+
+static int module_unload(void)
+{
+	return syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK) ? -errno : 0;
+}
+
+/* Counters of the module, checked idle: no VM, nothing in use, balanced */
+static void check_idle(const char *when)
+{
+	struct stats s;
+	int tries;
+
+	for (tries = 0; ; tries++) {
+		if (!stats_get(&s))
+			return;
+		if ((s.vm_count == 0 && s.in_use == 0) || tries >= 50)
+			break;
+		usleep(20000);	/* an orphan may still be exiting */
+	}
+	EXPECT_TRUE(s.vm_count == 0, "%s: VM_COUNT is %u, expected 0",
+		    when, s.vm_count);
+	EXPECT_TRUE(s.in_use == 0, "%s: IN_USE is %u, expected 0",
+		    when, s.in_use);
+	EXPECT_TRUE(s.allocated == s.freed + s.reclaimed,
+		    "%s: ALLOCATED %llu != FREED %llu + RECLAIMED %llu", when,
+		    (unsigned long long)s.allocated,
+		    (unsigned long long)s.freed,
+		    (unsigned long long)s.reclaimed);
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers for the tests                                         */
+
+static char self_comm[16];
+
+static const char *ioc_name(unsigned long cmd)
+{
+	switch (cmd) {
+	case VFIO_IOMMU_PASID_REQUEST:
+		return "VFIO_IOMMU_PASID_REQUEST";
+	case VFIO_IOMMU_SET_PASID_QUOTA:
+		return "VFIO_IOMMU_SET_PASID_QUOTA";
+	case VFIO_PASID_GET_INFO:
+		return "VFIO_PASID_GET_INFO";
+	}
+	return "ioctl";
+}
+
+/* ioctl(fd, cmd, arg) must fail with @expected; @what names the case */
+#define expect_ioctl_errno(expected, fd, cmd, arg, what) \
+	expect_ioctl_errno_at(__LINE__, expected, fd, cmd, arg, what)
+
+static bool expect_ioctl_errno_at(int line, int expected, int fd,
+				  unsigned long cmd, void *arg,
+				  const char *what)
+{
+	int ret, err;
+
+	errno = 0;
+	ret = ioctl(fd, cmd, arg);
+	err = errno;
+	if (ret != -1) {
+		tap_diag_at(true, line, "%s %s: expected %s, got success (%d)",
+			    ioc_name(cmd), what, errno_name(expected), ret);
+		return false;
+	}
+	if (err != expected) {
+		tap_diag_at(true, line, "%s %s: expected %s, got %s",
+			    ioc_name(cmd), what, errno_name(expected),
+			    errno_name(err));
+		return false;
+	}
+	return true;
+}
+
+static bool cap_set_effective(int cap, bool on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d)) {
+		tap_fail("capget: %s", errno_name(errno));
+		return false;
+	}
+	if (on)
+		d[cap / 32].effective |= 1U << (cap % 32);
+	else
+		d[cap / 32].effective &= ~(1U << (cap % 32));
+	if (syscall(SYS_capset, &h, d)) {
+		tap_fail("capset: %s", errno_name(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool cap_effective(int cap)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+static long read_num_file(const char *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	return strtol(buf, NULL, 0);
+}
+
+/*
+ * A child VM that serves requests: it names itself, opens the device,
+ * optionally sets its quota, allocates @n PASIDs, reports M_READY (vm_id,
+ * the PASIDs) and then does what the parent asks until M_EXIT or the end
+ * of the control socket.
+ */
+struct server_arg {
+	uint32_t	n;
+	uint32_t	quota;		/* 0: keep the default */
+	const char	*comm;
+};
+
+static void server(int sock, void *p)
+{
+	const struct server_arg *a = p;
+	struct msg m, r;
+	int fd;
+
+	if (a->comm)
+		prctl(PR_SET_NAME, a->comm);
+	fd = dev_open();
+	if (fd < 0)
+		return;
+	if (a->quota && quota_set(fd, a->quota, NULL)) {
+		tap_fail("child: quota %u: %s", a->quota, errno_name(errno));
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.op = M_READY;
+	r.vm_id = vm_id_of(fd);
+	r.n = a->n;
+	if (a->n > MSG_VALS || !alloc_n(fd, a->n, r.val))
+		return;
+	if (!msg_send(sock, &r))
+		return;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+
+		/* no time limit here: the parent may take its time */
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return;
+		memset(&m, 0, sizeof(m));
+		if (recv(sock, &m, sizeof(m), 0) <= 0)
+			return;
+		memset(&r, 0, sizeof(r));
+		r.op = M_REPLY;
+		switch (m.op) {
+		case M_ASK_INFO:
+			r.vm_id = vm_id_of(fd);
+			r.n = 2;
+			r.val[0] = count_of(fd);
+			r.val[1] = quota_of(fd);
+			break;
+		case M_FREE:
+			r.err = pasid_free(fd, m.val[0]) ? errno : 0;
+			break;
+		case M_ALLOC:
+			r.n = 1;
+			r.err = pasid_alloc(fd, m.val[0], m.val[1], &r.val[0]) ?
+				errno : 0;
+			break;
+		case M_CLOSE:
+			dev_close(fd);
+			fd = -1;
+			r.op = M_DONE;
+			break;
+		case M_EXIT:
+			/* exit holding whatever is held: that is the point */
+			_exit(0);
+		default:
+			tap_fail("child: unknown message %u", m.op);
+			return;
+		}
+		if (!msg_send(sock, &r))
+			return;
+	}
+}
+
+/* Ask a server child; false when no reply came */
+static bool ask(struct child *c, uint32_t op, uint32_t v0, uint32_t v1,
+		struct msg *reply)
+{
+	struct msg m = { .op = op, .n = 2, .val = { v0, v1 } };
+
+	return msg_send(c->sock, &m) && msg_recv(c->sock, reply, M_REPLY);
+}
+
+static bool start_server(struct child *c, struct server_arg *a,
+			 struct msg *ready)
+{
+	return child_start(c, server, a) && msg_recv(c->sock, ready, M_READY);
+}
+
+/*
+ * After VM @vm_id (opened by @pid as @comm) held @pasids and went away:
+ * the counters moved by exactly n, the reclaim log has one record per
+ * PASID, the VM is gone from the admin API and the PASIDs can be allocated
+ * again by another VM.  @s0 was taken while the VM still held them.
+ */
+static void check_reclaimed(const struct stats *s0, uint32_t vm_id, pid_t pid,
+			    const char *comm, const uint32_t *pasids,
+			    uint32_t n)
+{
+	static struct pasid_list log;
+	static unsigned char seen[MSG_VALS];
+	struct vm_list one;
+	struct stats s1;
+	uint32_t i, j, got, records = 0;
+	int ret, fd;
+
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0->in_use - n, s1.in_use);
+		EXPECT_EQ(s0->reclaimed + n, s1.reclaimed);
+		EXPECT_EQ(s0->freed, s1.freed);
+		EXPECT_EQ(s0->vm_count - 1, s1.vm_count);
+	}
+
+	ret = pasid_dump(VFIO_PASID_CMD_RECLAIM_GET, 0, &log);
+	if (ret) {
+		tap_fail("netlink RECLAIM_GET dump: %s %s", errno_name(-ret),
+			 nl_extack);
+	} else {
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < log.n; i++) {
+			const struct pasid_rec *r = &log.v[i];
+
+			if (r->vm_id != vm_id)
+				continue;
+			records++;
+			EXPECT_TRUE(r->pid == (uint32_t)pid,
+				    "reclaim record of PASID %u: pid %u, expected %d",
+				    r->pasid, r->pid, (int)pid);
+			EXPECT_TRUE(!strcmp(r->comm, comm),
+				    "reclaim record of PASID %u: comm '%s', expected '%s'",
+				    r->pasid, r->comm, comm);
+			EXPECT_TRUE(r->bound == 0,
+				    "reclaim record of PASID %u: bound %u, expected 0",
+				    r->pasid, r->bound);
+			for (j = 0; j < n; j++)
+				if (pasids[j] == r->pasid)
+					break;
+			if (j == n)
+				tap_fail("reclaim record of PASID %u, which VM %u did not hold",
+					 r->pasid, vm_id);
+			else if (seen[j]++)
+				tap_fail("two reclaim records of PASID %u", r->pasid);
+		}
+		EXPECT_TRUE(records == n,
+			    "reclaim log: %u records of VM %u, expected %u",
+			    records, vm_id, n);
+	}
+
+	EXPECT_TRUE(!vm_listed(vm_id), "VM %u is still in the VM dump", vm_id);
+	ret = vm_get(vm_id, &one);
+	EXPECT_TRUE(ret == -ENOENT, "VM_GET of released VM %u: expected ENOENT, got %s",
+		    vm_id, errno_name(-ret));
+
+	/* Every PASID can be allocated again, by another VM */
+	fd = dev_open();
+	if (fd < 0)
+		return;
+	if (n > quota_of(fd))
+		EXPECT_OK(quota_set(fd, n, NULL));
+	for (i = 0; i < n; i++) {
+		if (pasid_alloc(fd, pasids[i], pasids[i], &got)) {
+			tap_fail("re-allocation of reclaimed PASID %u: %s",
+				 pasids[i], errno_name(errno));
+			continue;
+		}
+		EXPECT_EQ(pasids[i], got);
+		EXPECT_OK(pasid_free(fd, got));
+	}
+	dev_close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Module tests                                                        */
+
+static void test_load_bad_params(void)
+{
+	static const char *const bad[] = {
+		"backend=emulated pasid_min=0",
+		"backend=emulated pasid_min=200 pasid_max=100",
+		"backend=emulated pasid_max=0x100000",
+		"backend=bogus",
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ret = module_load(bad[i]);
+		if (!ret) {
+			tap_fail("finit_module(\"%s\"): expected EINVAL, got success",
+				 bad[i]);
+			module_unload();
+		} else if (ret != -EINVAL) {
+			tap_fail("finit_module(\"%s\"): expected EINVAL, got %s",
+				 bad[i], errno_name(-ret));
+		}
+		EXPECT_TRUE(!module_present(),
+			    "after \"%s\": the module is loaded", bad[i]);
+	}
+}
+
+static void load_config(const struct config *c)
+{
+	struct stats s;
+	struct stat st;
+	int ret;
+
+	cfg = NULL;
+	if (module_present()) {
+		tap_fail("%s is loaded already", MOD_NAME);
+		return;
+	}
+	ret = module_load(c->params);
+	if (ret) {
+		tap_fail("finit_module(%s, \"%s\"): %s", module_path, c->params,
+			 errno_name(-ret));
+		return;
+	}
+	cfg = c;
+
+	if (stat(DEV_PATH, &st)) {
+		tap_fail("stat(%s): %s", DEV_PATH, errno_name(errno));
+	} else {
+		EXPECT_TRUE(S_ISCHR(st.st_mode), "%s is not a character device",
+			    DEV_PATH);
+		EXPECT_EQ(0660, st.st_mode & 07777);
+		EXPECT_EQ(0, st.st_uid);
+	}
+
+	ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
+	if (ret < 0) {
+		tap_fail("generic netlink family %s: %s",
+			 VFIO_PASID_FAMILY_NAME, errno_name(-ret));
+		return;
+	}
+	nl_family = ret;
+
+	if (!stats_get(&s))
+		return;
+	EXPECT_EQ(c->pasid_min, s.pool_min);
+	EXPECT_EQ(c->pasid_max, s.pool_max);
+	EXPECT_EQ(c->pasid_max - c->pasid_min + 1, s.pool_size);
+	EXPECT_EQ(c->default_quota, s.default_quota);
+	EXPECT_EQ(0, s.in_use);
+	EXPECT_EQ(0, s.vm_count);
+	EXPECT_EQ(0, s.allocated);
+	EXPECT_EQ(0, s.freed);
+	EXPECT_EQ(0, s.reclaimed);
+	EXPECT_EQ(0, s.quota_refusals);
+	EXPECT_EQ(0, s.pool_refusals);
+	EXPECT_TRUE(!strcmp(s.backend, "emulated"),
+		    "BACKEND is '%s', expected 'emulated'", s.backend);
+	EXPECT_EQ(c->default_quota, read_num_file(DEFAULT_QUOTA_PARAM));
+}
+
+static void test_load_default(void)
+{
+	load_config(&cfg_default);
+}
+
+static void test_load_small(void)
+{
+	load_config(&cfg_small);
+}
+
+static void test_unload_busy(void)
+{
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	EXPECT_ERRNO(EWOULDBLOCK, syscall(SYS_delete_module, MOD_NAME,
+					  O_NONBLOCK));
+	EXPECT_TRUE(module_present(), "the module went away under an open descriptor");
+	EXPECT_EQ(0, count_of(fd));
+	dev_close(fd);
+}
+
+static void test_unload(void)
+{
+	int ret;
+
+	ret = module_unload();
+	if (ret) {
+		tap_fail("delete_module(%s): %s", MOD_NAME, errno_name(-ret));
+		return;
+	}
+	cfg = NULL;
+	EXPECT_TRUE(!module_present(), "%s is still present", MOD_SYSFS);
+	EXPECT_ERRNO(ENOENT, access(DEV_PATH, F_OK));
+	ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
+	EXPECT_TRUE(ret == -ENOENT,
+		    "family %s after unload: expected ENOENT, got %s",
+		    VFIO_PASID_FAMILY_NAME, ret < 0 ? errno_name(-ret) : "an id");
+}
+
+/* ------------------------------------------------------------------ */
+/* 1. Basics                                                           */
+
+static void test_uapi_version(void)
+{
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	EXPECT_EQ(VFIO_PASID_IOMMU_UAPI_VERSION,
+		  ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION));
+	EXPECT_EQ(1, ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION, NULL));
+	EXPECT_EQ(1, ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION, (void *)1));
+	dev_close(fd);
+}
+
+static void test_unknown_ioctl(void)
+{
+	static const struct {
+		unsigned long	cmd;
+		const char	*name;
+	} cmds[] = {
+		{ _IO(VFIO_TYPE, VFIO_BASE + 40), "_IO(VFIO_TYPE, VFIO_BASE + 40)" },
+		{ _IO(VFIO_TYPE, VFIO_BASE + 21), "_IO(VFIO_TYPE, VFIO_BASE + 21)" },
+		{ _IO(VFIO_TYPE, VFIO_BASE + 0), "VFIO_GET_API_VERSION" },
+		{ _IO(VFIO_TYPE, VFIO_BASE + 255), "_IO(VFIO_TYPE, VFIO_BASE + 255)" },
+		{ _IOWR(VFIO_TYPE, VFIO_BASE + 22,
+			struct vfio_iommu_type1_pasid_request),
+		  "_IOWR(VFIO_TYPE, VFIO_BASE + 22, pasid_request)" },
+		{ _IO(VFIO_TYPE + 1, VFIO_BASE + 22), "_IO(VFIO_TYPE + 1, VFIO_BASE + 22)" },
+		{ 0xdeadbeef, "0xdeadbeef" },
+		{ 0, "0" },
+	};
+	uint32_t buf[64] = { sizeof(buf) };
+	char what[128];
+	unsigned int i;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		snprintf(what, sizeof(what), "cmd %s", cmds[i].name);
+		expect_ioctl_errno(ENOTTY, fd, cmds[i].cmd, buf, what);
+		snprintf(what, sizeof(what), "cmd %s with NULL", cmds[i].name);
+		expect_ioctl_errno(ENOTTY, fd, cmds[i].cmd, NULL, what);
+	}
+	EXPECT_EQ(0, count_of(fd));
+	dev_close(fd);
+}
+
+static void test_bad_pointer(void)
+{
+	static const struct {
+		unsigned long	cmd;
+		uint32_t	size;
+	} cmds[] = {
+		{ VFIO_IOMMU_PASID_REQUEST,
+		  sizeof(struct vfio_iommu_type1_pasid_request) },
+		{ VFIO_IOMMU_SET_PASID_QUOTA,
+		  sizeof(struct vfio_iommu_type1_pasid_quota) },
+		{ VFIO_PASID_GET_INFO, sizeof(struct vfio_pasid_info) },
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_iommu_type1_pasid_request *req;
+	struct vfio_iommu_type1_pasid_quota *q;
+	struct vfio_pasid_info *info;
+	struct stats s0, s1;
+	char *mem, *none, *ro;
+	uint32_t pasid, quota;
+	unsigned int i;
+	int fd;
+
+	mem = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		tap_fail("mmap: %s", errno_name(errno));
+		return;
+	}
+	none = mem + page;
+	ro = mem + 2 * page;
+	mprotect(none, page, PROT_NONE);
+
+	fd = dev_open();
+	if (fd < 0)
+		goto out;
+	quota = quota_of(fd);
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		/* a struct whose argsz is readable but whose body is not */
+		uint32_t *straddle = (uint32_t *)(none - sizeof(uint32_t));
+
+		*straddle = cmds[i].size;
+		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, NULL, "NULL");
+		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, (void *)1, "(void *)1");
+		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, none,
+				   "unmapped page");
+		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, straddle,
+				   "struct running into an unmapped page");
+	}
+	EXPECT_EQ(0, count_of(fd));
+
+	/*
+	 * Read-only memory: input-only requests work, requests that write a
+	 * result fail with EFAULT and leave nothing behind.
+	 */
+	if (!stats_get(&s0))
+		goto out;
+	req = (void *)ro;
+	memset(req, 0, sizeof(*req));
+	req->argsz = sizeof(*req);
+	req->flags = VFIO_IOMMU_PASID_ALLOC;
+	req->alloc_pasid.min = cfg->pasid_min;
+	req->alloc_pasid.max = cfg->pasid_max;
+	mprotect(ro, page, PROT_READ);
+	expect_ioctl_errno(EFAULT, fd, VFIO_IOMMU_PASID_REQUEST, req,
+			   "alloc into read-only memory");
+	EXPECT_EQ(0, count_of(fd));
+	if (stats_get(&s1))
+		EXPECT_EQ(s0.in_use, s1.in_use);
+
+	mprotect(ro, page, PROT_READ | PROT_WRITE);
+	info = (void *)ro;
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	mprotect(ro, page, PROT_READ);
+	expect_ioctl_errno(EFAULT, fd, VFIO_PASID_GET_INFO, info,
+			   "into read-only memory");
+
+	mprotect(ro, page, PROT_READ | PROT_WRITE);
+	q = (void *)ro;
+	memset(q, 0, sizeof(*q));
+	q->argsz = sizeof(*q);
+	q->flags = VFIO_PASID_QUOTA_GET;
+	mprotect(ro, page, PROT_READ);
+	expect_ioctl_errno(EFAULT, fd, VFIO_IOMMU_SET_PASID_QUOTA, q,
+			   "QUOTA_GET into read-only memory");
+	EXPECT_EQ(quota, quota_of(fd));
+
+	/* a free reads its struct only */
+	if (EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &pasid))) {
+		dev_close(fd);
+		goto out;
+	}
+	mprotect(ro, page, PROT_READ | PROT_WRITE);
+	memset(req, 0, sizeof(*req));
+	req->argsz = sizeof(*req);
+	req->flags = VFIO_IOMMU_PASID_FREE;
+	req->free_pasid = pasid;
+	mprotect(ro, page, PROT_READ);
+	EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, req));
+	EXPECT_EQ(0, count_of(fd));
+	dev_close(fd);
+out:
+	munmap(mem, 3 * page);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. Struct length rules                                              */
+
+static void test_argsz_pasid_request(void)
+{
+	const uint32_t sz = sizeof(struct vfio_iommu_type1_pasid_request);
+	static const uint32_t small[] = { 0, 4, 8, 12, 16, 19 };
+	union {
+		struct vfio_iommu_type1_pasid_request r;
+		uint8_t b[64];
+	} u;
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_iommu_type1_pasid_request *big;
+	char what[64];
+	uint32_t pasid;
+	unsigned int i;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+
+#define FILL_ALLOC(argsz_) do {						\
+		memset(&u, 0, sizeof(u));				\
+		u.r.argsz = (argsz_);					\
+		u.r.flags = VFIO_IOMMU_PASID_ALLOC;			\
+		u.r.alloc_pasid.min = cfg->pasid_min;			\
+		u.r.alloc_pasid.max = cfg->pasid_max;			\
+	} while (0)
+#define FILL_FREE(argsz_, p) do {					\
+		memset(&u, 0, sizeof(u));				\
+		u.r.argsz = (argsz_);					\
+		u.r.flags = VFIO_IOMMU_PASID_FREE;			\
+		u.r.free_pasid = (p);					\
+	} while (0)
+
+	/* below the minimum: EINVAL, nothing allocated */
+	for (i = 0; i < ARRAY_SIZE(small); i++) {
+		FILL_ALLOC(small[i]);
+		snprintf(what, sizeof(what), "alloc argsz %u", small[i]);
+		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_PASID_REQUEST, &u, what);
+	}
+	EXPECT_EQ(0, count_of(fd));
+
+	/* bigger with a zero tail: as if exact */
+	FILL_ALLOC(sz + 8);
+	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &u)) == 0) {
+		pasid = u.r.alloc_pasid.result;
+		EXPECT_TRUE(pasid >= cfg->pasid_min && pasid <= cfg->pasid_max,
+			    "PASID %u outside the pool", pasid);
+		for (i = sz; i < sz + 8; i++)
+			EXPECT_TRUE(!u.b[i], "tail byte %u written", i);
+		EXPECT_EQ(1, count_of(fd));
+		/* a non-zero tail: E2BIG, the PASID stays */
+		FILL_FREE(sz + 8, pasid);
+		u.b[sz + 7] = 1;
+		expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+				   "free argsz size+8, last tail byte 1");
+		EXPECT_EQ(1, count_of(fd));
+		FILL_FREE(sz + 8, pasid);
+		EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &u));
+		EXPECT_EQ(0, count_of(fd));
+	}
+
+	FILL_ALLOC(sz + 1);
+	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &u)) == 0) {
+		pasid = u.r.alloc_pasid.result;
+		FILL_FREE(sz + 1, pasid);
+		EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &u));
+	}
+
+	/* bigger with a non-zero tail: E2BIG, nothing allocated */
+	FILL_ALLOC(sz + 8);
+	u.b[sz + 7] = 1;
+	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+			   "alloc argsz size+8, last tail byte 1");
+	FILL_ALLOC(sz + 8);
+	u.b[sz] = 0xff;
+	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+			   "alloc argsz size+8, first tail byte 0xff");
+	FILL_ALLOC(sz + 1);
+	u.b[sz] = 0x80;
+	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+			   "alloc argsz size+1, tail byte 0x80");
+	EXPECT_EQ(0, count_of(fd));
+
+	/* a page-sized struct with a zero tail */
+	big = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (big != MAP_FAILED) {
+		big->argsz = page;
+		big->flags = VFIO_IOMMU_PASID_ALLOC;
+		big->alloc_pasid.min = cfg->pasid_min;
+		big->alloc_pasid.max = cfg->pasid_max;
+		if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, big)) == 0) {
+			pasid = big->alloc_pasid.result;
+			memset(big, 0, page);
+			big->argsz = page;
+			big->flags = VFIO_IOMMU_PASID_FREE;
+			big->free_pasid = pasid;
+			EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, big));
+		}
+		munmap(big, page);
+	}
+	EXPECT_EQ(0, count_of(fd));
+	dev_close(fd);
+#undef FILL_ALLOC
+#undef FILL_FREE
+}
+
+static void test_argsz_pasid_quota(void)
+{
+	const uint32_t sz = sizeof(struct vfio_iommu_type1_pasid_quota);
+	static const uint32_t small[] = { 0, 4, 8, 11 };
+	union {
+		struct vfio_iommu_type1_pasid_quota q;
+		uint8_t b[64];
+	} u;
+	uint32_t q0, target;
+	char what[64];
+	unsigned int i;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	q0 = quota_of(fd);
+	target = q0 - 1;
+
+#define FILL_QUOTA(argsz_, flags_, quota_) do {				\
+		memset(&u, 0, sizeof(u));				\
+		u.q.argsz = (argsz_);					\
+		u.q.flags = (flags_);					\
+		u.q.quota = (quota_);					\
+	} while (0)
+
+	for (i = 0; i < ARRAY_SIZE(small); i++) {
+		FILL_QUOTA(small[i], 0, target);
+		snprintf(what, sizeof(what), "set argsz %u", small[i]);
+		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, what);
+		FILL_QUOTA(small[i], VFIO_PASID_QUOTA_GET, 0);
+		snprintf(what, sizeof(what), "get argsz %u", small[i]);
+		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, what);
+	}
+	EXPECT_EQ(q0, quota_of(fd));
+
+	/* bigger with a zero tail: as if exact, the new quota comes back */
+	FILL_QUOTA(sz + 8, 0, target);
+	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+		EXPECT_EQ(target, u.q.quota);
+	for (i = sz; i < sz + 8; i++)
+		EXPECT_TRUE(!u.b[i], "tail byte %u written", i);
+	EXPECT_EQ(target, quota_of(fd));
+	FILL_QUOTA(sz + 8, VFIO_PASID_QUOTA_GET, 0);
+	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+		EXPECT_EQ(target, u.q.quota);
+	FILL_QUOTA(sz + 1, 0, target - 1);
+	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+		EXPECT_EQ(target - 1, u.q.quota);
+	target--;
+
+	/* bigger with a non-zero tail: E2BIG, quota unchanged */
+	FILL_QUOTA(sz + 8, 0, target - 1);
+	u.b[sz + 7] = 1;
+	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u,
+			   "set argsz size+8, last tail byte 1");
+	FILL_QUOTA(sz + 1, 0, target - 1);
+	u.b[sz] = 0xff;
+	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u,
+			   "set argsz size+1, tail byte 0xff");
+	FILL_QUOTA(sz + 8, VFIO_PASID_QUOTA_GET, 0);
+	u.b[sz + 3] = 2;
+	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u,
+			   "get argsz size+8, tail byte 2");
+	EXPECT_EQ(target, quota_of(fd));
+	dev_close(fd);
+#undef FILL_QUOTA
+}
+
+static void test_argsz_get_info(void)
+{
+	const uint32_t sz = sizeof(struct vfio_pasid_info);
+	static const uint32_t small[] = { 0, 4, 8, 20, 23 };
+	union {
+		struct vfio_pasid_info i;
+		uint8_t b[64];
+	} u;
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_pasid_info *big;
+	uint32_t vm_id = 0;
+	char what[64];
+	unsigned int i;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+
+	for (i = 0; i < ARRAY_SIZE(small); i++) {
+		memset(&u, 0, sizeof(u));
+		u.i.argsz = small[i];
+		snprintf(what, sizeof(what), "argsz %u", small[i]);
+		expect_ioctl_errno(EINVAL, fd, VFIO_PASID_GET_INFO, &u, what);
+	}
+
+	/* exact; output fields given garbage are overwritten */
+	memset(&u, 0, sizeof(u));
+	u.i.argsz = sz;
+	u.i.vm_id = 0xdeadbeef;
+	u.i.quota = 0xdeadbeef;
+	u.i.count = 0xdeadbeef;
+	u.i.cap_offset = 0xdeadbeef;
+	if (EXPECT_OK(ioctl(fd, VFIO_PASID_GET_INFO, &u)) == 0) {
+		EXPECT_EQ(sz, u.i.argsz);
+		EXPECT_EQ(0, u.i.flags);
+		EXPECT_NE(0, u.i.vm_id);
+		EXPECT_NE(0xdeadbeef, u.i.vm_id);
+		EXPECT_EQ(cfg->default_quota, u.i.quota);
+		EXPECT_EQ(0, u.i.count);
+		EXPECT_EQ(0, u.i.cap_offset);
+		vm_id = u.i.vm_id;
+	}
+
+	/* a bigger output buffer: its tail is not checked nor written */
+	memset(&u, 0xa5, sizeof(u));
+	u.i.argsz = sz + 8;
+	u.i.flags = 0;
+	if (EXPECT_OK(ioctl(fd, VFIO_PASID_GET_INFO, &u)) == 0) {
+		EXPECT_EQ(sz, u.i.argsz);
+		EXPECT_EQ(vm_id, u.i.vm_id);
+		EXPECT_EQ(0, u.i.count);
+		EXPECT_EQ(0, u.i.cap_offset);
+		for (i = sz; i < sz + 8; i++)
+			EXPECT_TRUE(u.b[i] == 0xa5, "tail byte %u: 0x%02x, expected 0xa5",
+				    i, u.b[i]);
+	}
+
+	/* unknown flag bits */
+	memset(&u, 0, sizeof(u));
+	u.i.argsz = sz;
+	u.i.flags = 1U << 31;
+	expect_ioctl_errno(EINVAL, fd, VFIO_PASID_GET_INFO, &u, "flags 1<<31");
+
+	/* a page-sized buffer */
+	big = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (big != MAP_FAILED) {
+		big->argsz = page;
+		if (EXPECT_OK(ioctl(fd, VFIO_PASID_GET_INFO, big)) == 0) {
+			EXPECT_EQ(vm_id, big->vm_id);
+			EXPECT_EQ(sz, big->argsz);
+		}
+		munmap(big, page);
+	}
+	dev_close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. PASID_REQUEST                                                    */
+
+static void test_request_flags(void)
+{
+	static const uint32_t bad[] = {
+		0,
+		VFIO_IOMMU_PASID_ALLOC | VFIO_IOMMU_PASID_FREE,
+		1U << 5,
+		VFIO_IOMMU_PASID_ALLOC | (1U << 5),
+		VFIO_IOMMU_PASID_FREE | (1U << 5),
+		1U << 31,
+		~0U,
+	};
+	struct vfio_iommu_type1_pasid_request req;
+	struct stats s0, s1;
+	char what[64];
+	unsigned int i;
+	int fd = dev_open();
+
+	if (fd < 0 || !stats_get(&s0))
+		return;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&req, 0, sizeof(req));
+		req.argsz = sizeof(req);
+		req.flags = bad[i];
+		req.alloc_pasid.min = cfg->pasid_min;
+		req.alloc_pasid.max = cfg->pasid_max;
+		snprintf(what, sizeof(what), "flags 0x%x", bad[i]);
+		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_PASID_REQUEST, &req, what);
+	}
+	EXPECT_EQ(0, count_of(fd));
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.allocated, s1.allocated);
+		EXPECT_EQ(s0.freed, s1.freed);
+	}
+	dev_close(fd);
+}
+
+static void test_alloc_range(void)
+{
+	const uint32_t lo = cfg->pasid_min, hi = cfg->pasid_max;
+	const struct {
+		uint32_t min, max;
+	} bad[] = {
+		{ lo + 2, lo + 1 },
+		{ hi, lo },
+		{ lo - 1, lo + 10 },
+		{ lo - 1, lo - 1 },
+		{ 0, 0 },
+		{ lo, hi + 1 },
+		{ hi + 1, hi + 1 },
+		{ 0, UINT32_MAX },
+		{ UINT32_MAX, UINT32_MAX },
+	};
+	uint32_t held[16], n = 0, p, i, mid;
+	struct stats s0, s1;
+	int fd = dev_open();
+
+	if (fd < 0 || !stats_get(&s0))
+		return;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		if (!pasid_alloc(fd, bad[i].min, bad[i].max, &p)) {
+			tap_fail("alloc [%u, %u]: expected EINVAL, got PASID %u",
+				 bad[i].min, bad[i].max, p);
+			held[n++] = p;
+		} else if (errno != EINVAL) {
+			tap_fail("alloc [%u, %u]: expected EINVAL, got %s",
+				 bad[i].min, bad[i].max, errno_name(errno));
+		}
+	}
+	EXPECT_EQ(n, count_of(fd));
+
+	/* results lie in [min, max] and differ */
+	mid = lo + (hi - lo) / 2;
+	for (i = 0; i < 3; i++) {
+		if (EXPECT_OK(pasid_alloc(fd, mid, hi, &p)))
+			continue;
+		EXPECT_TRUE(p >= mid && p <= hi, "PASID %u outside [%u, %u]",
+			    p, mid, hi);
+		if (n && p == held[n - 1])
+			tap_fail("PASID %u handed out twice", p);
+		held[n++] = p;
+	}
+	/* min == max on a free PASID gives exactly that one */
+	p = 0;
+	if (!EXPECT_OK(pasid_alloc(fd, mid - 3, mid - 3, &p))) {
+		EXPECT_EQ(mid - 3, p);
+		held[n++] = p;
+		/* and again, while it is held: ENOSPC, a pool refusal */
+		EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, mid - 3, mid - 3, &p));
+	}
+	/* the ends of the pool */
+	if (!EXPECT_OK(pasid_alloc(fd, lo, lo, &p))) {
+		EXPECT_EQ(lo, p);
+		held[n++] = p;
+	}
+	if (!EXPECT_OK(pasid_alloc(fd, hi, hi, &p))) {
+		EXPECT_EQ(hi, p);
+		held[n++] = p;
+	}
+	if (!EXPECT_OK(pasid_alloc(fd, lo, hi, &p))) {
+		EXPECT_TRUE(p >= lo && p <= hi, "PASID %u outside the pool", p);
+		held[n++] = p;
+	}
+	EXPECT_EQ(n, count_of(fd));
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.allocated + n, s1.allocated);
+		EXPECT_EQ(s0.in_use + n, s1.in_use);
+		EXPECT_EQ(s0.pool_refusals + 1, s1.pool_refusals);
+		EXPECT_EQ(s0.quota_refusals, s1.quota_refusals);
+	}
+	free_n(fd, n, held);
+	EXPECT_EQ(0, count_of(fd));
+	if (stats_get(&s1))
+		EXPECT_EQ(s0.freed + n, s1.freed);
+	dev_close(fd);
+}
+
+static void test_free_errors(void)
+{
+	struct server_arg a = { .n = 1, .comm = "vp-other" };
+	struct stats s0, s1;
+	struct child c;
+	struct msg m;
+	uint32_t p, q, other;
+	int fd = dev_open();
+
+	if (fd < 0 || !stats_get(&s0))
+		return;
+	EXPECT_ERRNO(ENOENT, pasid_free(fd, cfg->pasid_min + 776));
+	EXPECT_ERRNO(ENOENT, pasid_free(fd, 0));
+	EXPECT_ERRNO(ENOENT, pasid_free(fd, UINT32_MAX));
+	EXPECT_ERRNO(ENOENT, pasid_free(fd, PASID_LIMIT + 1));
+	if (!EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p))) {
+		EXPECT_OK(pasid_free(fd, p));
+		/* double free */
+		EXPECT_ERRNO(ENOENT, pasid_free(fd, p));
+	}
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.allocated + 1, s1.allocated);
+		EXPECT_EQ(s0.freed + 1, s1.freed);
+	}
+
+	/* another VM's PASID: ENOENT, and it stays with the other VM */
+	if (!start_server(&c, &a, &m))
+		return;
+	q = m.val[0];
+	other = m.vm_id;
+	EXPECT_NE(vm_id_of(fd), other);
+	EXPECT_ERRNO(ENOENT, pasid_free(fd, q));
+	EXPECT_EQ(0, count_of(fd));
+	if (ask(&c, M_ASK_INFO, 0, 0, &m))
+		EXPECT_EQ(1, m.val[0]);
+	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, q, q, &p));
+	if (ask(&c, M_FREE, q, 0, &m))
+		EXPECT_TRUE(m.err == 0, "the owner's free of PASID %u: %s", q,
+			    errno_name(m.err));
+	if (!EXPECT_OK(pasid_alloc(fd, q, q, &p))) {
+		EXPECT_EQ(q, p);
+		EXPECT_OK(pasid_free(fd, p));
+	}
+	if (ask(&c, M_FREE, q, 0, &m))
+		EXPECT_TRUE(m.err == ENOENT,
+			    "the old owner frees PASID %u again: expected ENOENT, got %s",
+			    q, errno_name(m.err));
+	msg_op(c.sock, M_EXIT);
+	child_reap(&c, 0);
+	dev_close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Quota                                                            */
+
+static void test_quota_get(void)
+{
+	struct vfio_iommu_type1_pasid_quota q = {
+		.argsz = sizeof(q), .flags = VFIO_PASID_QUOTA_GET,
+		.quota = 12345,
+	};
+	struct vm_list l;
+	uint32_t quota = 0;
+	int fd = dev_open(), ret;
+
+	if (fd < 0)
+		return;
+	if (!EXPECT_OK(quota_get(fd, &quota)))
+		EXPECT_EQ(cfg->default_quota, quota);
+	EXPECT_EQ(cfg->default_quota, quota_of(fd));
+	/* QUOTA_GET reads only: the quota given is ignored */
+	if (!EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q)))
+		EXPECT_EQ(cfg->default_quota, q.quota);
+	EXPECT_EQ(cfg->default_quota, quota_of(fd));
+	ret = vm_get(vm_id_of(fd), &l);
+	if (EXPECT_TRUE(!ret && l.n == 1, "VM_GET: %s, %u replies",
+			errno_name(-ret), l.n))
+		EXPECT_EQ(cfg->default_quota, l.v[0].quota);
+	dev_close(fd);
+}
+
+static void test_quota_set(void)
+{
+	struct vfio_iommu_type1_pasid_quota q;
+	static const uint32_t bad_flags[] = {
+		1U << 1, 1U << 31, VFIO_PASID_QUOTA_GET | (1U << 1),
+	};
+	uint32_t held[8], out = 0, p, i;
+	struct stats s0, s1;
+	char what[64];
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	if (!alloc_n(fd, 5, held))
+		return;
+
+	/* equal to the count: allowed; the new quota comes back */
+	if (!EXPECT_OK(quota_set(fd, 5, &out)))
+		EXPECT_EQ(5, out);
+	if (!EXPECT_OK(quota_get(fd, &out)))
+		EXPECT_EQ(5, out);
+	EXPECT_EQ(5, quota_of(fd));
+	/* below the count */
+	EXPECT_ERRNO(EINVAL, quota_set(fd, 4, NULL));
+	EXPECT_ERRNO(EINVAL, quota_set(fd, 0, NULL));
+	EXPECT_EQ(5, quota_of(fd));
+	/* at quota */
+	if (stats_get(&s0)) {
+		EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, cfg->pasid_min,
+						 cfg->pasid_max, &p));
+		if (stats_get(&s1)) {
+			EXPECT_EQ(s0.quota_refusals + 1, s1.quota_refusals);
+			EXPECT_EQ(s0.pool_refusals, s1.pool_refusals);
+		}
+	}
+	/* above the pool size */
+	EXPECT_ERRNO(EINVAL, quota_set(fd, pool_size() + 1, NULL));
+	EXPECT_ERRNO(EINVAL, quota_set(fd, PASID_LIMIT + 1, NULL));
+	EXPECT_ERRNO(EINVAL, quota_set(fd, UINT32_MAX, NULL));
+	EXPECT_EQ(5, quota_of(fd));
+	/* the pool size itself (raising: we are root) */
+	if (!EXPECT_OK(quota_set(fd, pool_size(), &out)))
+		EXPECT_EQ(pool_size(), out);
+	/* lowering */
+	if (!EXPECT_OK(quota_set(fd, 7, &out)))
+		EXPECT_EQ(7, out);
+	if (EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &held[5])))
+		return;
+	EXPECT_EQ(6, count_of(fd));
+
+	/* unknown flags */
+	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
+		memset(&q, 0, sizeof(q));
+		q.argsz = sizeof(q);
+		q.flags = bad_flags[i];
+		q.quota = 9;
+		snprintf(what, sizeof(what), "flags 0x%x", bad_flags[i]);
+		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &q, what);
+	}
+	EXPECT_EQ(7, quota_of(fd));
+
+	free_n(fd, 6, held);
+	/* quota 0 with nothing held: allowed, and nothing can be allocated */
+	if (!EXPECT_OK(quota_set(fd, 0, &out)))
+		EXPECT_EQ(0, out);
+	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p));
+	dev_close(fd);
+}
+
+/* CAP_SYS_RESOURCE dropped from the effective set, then taken back */
+static void quota_cap_child(int sock, void *arg)
+{
+	uint32_t q0, half, p, out = 0;
+	int fd;
+
+	(void)sock;
+	(void)arg;
+	fd = dev_open();
+	if (fd < 0)
+		return;
+	q0 = quota_of(fd);
+	half = q0 / 2;
+	if (!cap_set_effective(CAP_SYS_RESOURCE, false))
+		return;
+	if (!EXPECT_TRUE(!cap_effective(CAP_SYS_RESOURCE),
+			 "CAP_SYS_RESOURCE still effective"))
+		return;
+	/* lowering and keeping need no capability */
+	if (!EXPECT_OK(quota_set(fd, half, &out)))
+		EXPECT_EQ(half, out);
+	EXPECT_OK(quota_set(fd, half, NULL));
+	/* raising does */
+	EXPECT_ERRNO(EPERM, quota_set(fd, half + 1, NULL));
+	EXPECT_ERRNO(EPERM, quota_set(fd, q0, NULL));
+	EXPECT_EQ(half, quota_of(fd));
+	/* the rest works as before */
+	if (!EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p)))
+		EXPECT_OK(pasid_free(fd, p));
+	/* with the capability back, raising works */
+	if (!cap_set_effective(CAP_SYS_RESOURCE, true))
+		return;
+	if (!EXPECT_OK(quota_set(fd, q0, &out)))
+		EXPECT_EQ(q0, out);
+	EXPECT_EQ(q0, quota_of(fd));
+	dev_close(fd);
+}
+
+static void test_quota_cap(void)
+{
+	struct child c;
+
+	if (child_start(&c, quota_cap_child, NULL))
+		child_reap(&c, 0);
+}
+
+/* Open as root, then become nobody: no capability left */
+static void quota_nobody_child(int sock, void *arg)
+{
+	uint32_t q0, half, p = 0;
+	int fd;
+
+	(void)sock;
+	(void)arg;
+	fd = dev_open();
+	if (fd < 0)
+		return;
+	q0 = quota_of(fd);
+	half = q0 / 2;
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)) {
+		tap_fail("setresuid(65534): %s", errno_name(errno));
+		return;
+	}
+	EXPECT_TRUE(!cap_effective(CAP_SYS_RESOURCE),
+		    "nobody has CAP_SYS_RESOURCE");
+	/* the node is root's, 0660 */
+	EXPECT_ERRNO(EACCES, open(DEV_PATH, O_RDWR | O_CLOEXEC));
+	/* the descriptor opened as root keeps working */
+	EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p));
+	EXPECT_EQ(1, count_of(fd));
+	EXPECT_OK(quota_set(fd, half, NULL));
+	EXPECT_ERRNO(EPERM, quota_set(fd, half + 1, NULL));
+	EXPECT_ERRNO(EPERM, quota_set(fd, q0, NULL));
+	/* below the count stays EINVAL */
+	EXPECT_ERRNO(EINVAL, quota_set(fd, 0, NULL));
+	EXPECT_EQ(half, quota_of(fd));
+	EXPECT_OK(pasid_free(fd, p));
+	dev_close(fd);
+}
+
+static void test_quota_nobody(void)
+{
+	struct child c;
+
+	if (child_start(&c, quota_nobody_child, NULL))
+		child_reap(&c, 0);
+}
+
+/* Allocate to the quota; @set_quota 0 keeps the VM's default */
+static void quota_exhaustion(uint32_t set_quota)
+{
+	uint32_t held[64], quota, n, p, i;
+	struct stats s0, s1;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	if (set_quota)
+		ASSERT_OK(quota_set(fd, set_quota, NULL));
+	quota = quota_of(fd);
+	ASSERT_TRUE(quota <= 64, "quota %u too big for this test", quota);
+	if (!stats_get(&s0))
+		return;
+	for (n = 0; n < quota; n++)
+		if (EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max,
+					  &held[n])))
+			break;
+	EXPECT_EQ(quota, n);
+	for (i = 0; i < 3; i++)
+		EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, cfg->pasid_min,
+						 cfg->pasid_max, &p));
+	EXPECT_EQ(quota, count_of(fd));
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.quota_refusals + 3, s1.quota_refusals);
+		EXPECT_EQ(s0.pool_refusals, s1.pool_refusals);
+		EXPECT_EQ(s0.allocated + n, s1.allocated);
+	}
+	/* one back, one more */
+	if (n) {
+		EXPECT_OK(pasid_free(fd, held[--n]));
+		if (!EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max,
+					   &held[n])))
+			n++;
+		EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, cfg->pasid_min,
+						 cfg->pasid_max, &p));
+	}
+	EXPECT_LE(count_of(fd), quota);
+	free_n(fd, n, held);
+	EXPECT_EQ(0, count_of(fd));
+	dev_close(fd);
+}
+
+static void test_quota_exhaustion(void)
+{
+	quota_exhaustion(10);
+}
+
+static void test_small_quota_exhaustion(void)
+{
+	quota_exhaustion(0);
+}
+
+/* default_quota, written at run time, is the quota of new VMs only */
+static void test_default_quota_param(void)
+{
+	struct server_arg a = { .comm = "vp-newquota" };
+	char text[32];
+	struct stats s;
+	struct child c;
+	struct msg m;
+	int fd = dev_open(), ret;
+
+	if (fd < 0)
+		return;
+	ret = write_file(DEFAULT_QUOTA_PARAM, "77");
+	if (ret) {
+		tap_fail("write 77 to %s: %s", DEFAULT_QUOTA_PARAM,
+			 errno_name(-ret));
+		goto out;
+	}
+	if (stats_get(&s))
+		EXPECT_EQ(77, s.default_quota);
+	if (start_server(&c, &a, &m)) {
+		if (ask(&c, M_ASK_INFO, 0, 0, &m))
+			EXPECT_EQ(77, m.val[1]);
+		msg_op(c.sock, M_EXIT);
+		child_reap(&c, 0);
+	}
+	EXPECT_EQ(cfg->default_quota, quota_of(fd));
+	snprintf(text, sizeof(text), "%u", pool_size() + 1);
+	ret = write_file(DEFAULT_QUOTA_PARAM, text);
+	EXPECT_TRUE(ret == -EINVAL, "write %s to default_quota: expected EINVAL, got %s",
+		    text, errno_name(-ret));
+	EXPECT_EQ(77, read_num_file(DEFAULT_QUOTA_PARAM));
+out:
+	snprintf(text, sizeof(text), "%u", cfg->default_quota);
+	ret = write_file(DEFAULT_QUOTA_PARAM, text);
+	EXPECT_TRUE(!ret, "restoring default_quota: %s", errno_name(-ret));
+	dev_close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* 5. The VM model                                                     */
+
+static void *open_in_thread(void *arg)
+{
+	int *fd = arg;
+
+	*fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	return NULL;
+}
+
+static void test_vm_shared_fds(void)
+{
+	struct stats s0, s1;
+	uint32_t id, p, q = 0;
+	pthread_t t;
+	int fd1, fd2, fd3 = -1;
+
+	fd1 = dev_open();
+	fd2 = dev_open();
+	if (fd1 < 0 || fd2 < 0)
+		return;
+	id = vm_id_of(fd1);
+	EXPECT_EQ(id, vm_id_of(fd2));
+	/* a thread shares the memory context: same VM */
+	if (pthread_create(&t, NULL, open_in_thread, &fd3) == 0)
+		pthread_join(t, NULL);
+	if (fd3 < 0) {
+		tap_fail("open in a thread: %s", errno_name(errno));
+		return;
+	}
+	if (n_dev_fds < MAX_TRACKED)
+		dev_fds[n_dev_fds++] = fd3;
+	EXPECT_EQ(id, vm_id_of(fd3));
+	if (stats_get(&s0))
+		EXPECT_EQ(1, s0.vm_count);
+
+	/* what one descriptor does, the others see */
+	if (!EXPECT_OK(pasid_alloc(fd1, cfg->pasid_min, cfg->pasid_max, &p))) {
+		EXPECT_EQ(1, count_of(fd2));
+		EXPECT_EQ(1, count_of(fd3));
+		EXPECT_OK(pasid_free(fd2, p));
+		EXPECT_EQ(0, count_of(fd1));
+	}
+	EXPECT_OK(quota_set(fd3, 500, NULL));
+	EXPECT_EQ(500, quota_of(fd1));
+
+	/* the VM lives while any of its descriptors is open */
+	EXPECT_OK(pasid_alloc(fd1, cfg->pasid_min, cfg->pasid_max, &q));
+	if (!stats_get(&s0))
+		return;
+	dev_close(fd1);
+	EXPECT_EQ(1, count_of(fd2));
+	dev_close(fd2);
+	EXPECT_EQ(1, count_of(fd3));
+	EXPECT_EQ(id, vm_id_of(fd3));
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.vm_count, s1.vm_count);
+		EXPECT_EQ(s0.in_use, s1.in_use);
+		EXPECT_EQ(s0.reclaimed, s1.reclaimed);
+	}
+	dev_close(fd3);
+	check_reclaimed(&s0, id, getpid(), self_comm, &q, 1);
+}
+
+struct fork_arg {
+	int	inherited;
+};
+
+/* A forked child: its own open is another VM, the inherited fd is not */
+static void fork_child(int sock, void *p)
+{
+	struct fork_arg *a = p;
+	struct msg r = { .op = M_REPLY };
+	uint32_t held[2];
+	int own;
+
+	own = dev_open();
+	if (own < 0)
+		return;
+	if (!alloc_n(own, 2, held))
+		return;
+	r.vm_id = vm_id_of(own);
+	r.n = 4;
+	r.val[0] = vm_id_of(a->inherited);
+	if (pasid_alloc(a->inherited, cfg->pasid_min, cfg->pasid_max,
+			&r.val[1]))
+		tap_fail("alloc through the inherited descriptor: %s",
+			 errno_name(errno));
+	r.val[2] = count_of(own);
+	r.val[3] = count_of(a->inherited);
+	msg_send(sock, &r);
+	msg_recv(sock, &r, M_EXIT);
+	/* exit without closing anything */
+}
+
+static void test_vm_fork(void)
+{
+	struct server_arg sa = { .comm = "vp-id" };
+	struct fork_arg a;
+	struct stats s0, s1;
+	uint32_t p_id, ids[4], i;
+	struct child c;
+	struct msg m;
+	int fd = dev_open(), ret;
+
+	if (fd < 0)
+		return;
+	p_id = vm_id_of(fd);
+	a.inherited = fd;
+	/* keep the descriptor in the child: do not let it be closed */
+	n_dev_fds--;
+	ret = child_start(&c, fork_child, &a);
+	n_dev_fds++;
+	if (!ret || !msg_recv(c.sock, &m, M_REPLY))
+		return;
+	EXPECT_NE(p_id, m.vm_id);
+	EXPECT_EQ(p_id, m.val[0]);
+	EXPECT_EQ(2, m.val[2]);
+	EXPECT_EQ(1, m.val[3]);
+	EXPECT_EQ(1, count_of(fd));
+	if (!stats_get(&s0))
+		return;
+	EXPECT_EQ(2, s0.vm_count);
+	msg_op(c.sock, M_EXIT);
+	child_reap(&c, 0);
+	/* the child's VM is gone, the parent's VM still holds its PASID */
+	if (stats_get(&s1)) {
+		EXPECT_EQ(1, s1.vm_count);
+		EXPECT_EQ(s0.reclaimed + 2, s1.reclaimed);
+		EXPECT_EQ(s0.in_use - 2, s1.in_use);
+	}
+	EXPECT_EQ(1, count_of(fd));
+	EXPECT_OK(pasid_free(fd, m.val[1]));
+
+	/* VM ids: unique, and not reused soon after a VM ends */
+	ids[0] = p_id;
+	for (i = 1; i < 4; i++) {
+		if (!start_server(&c, &sa, &m))
+			return;
+		ids[i] = m.vm_id;
+		msg_op(c.sock, M_EXIT);
+		child_reap(&c, 0);
+		EXPECT_TRUE(ids[i] > ids[i - 1],
+			    "VM id %u after VM id %u: not increasing", ids[i],
+			    ids[i - 1]);
+	}
+	dev_close(fd);
+}
+
+/* Receives a descriptor of the parent's VM and uses it */
+static void scm_child(int sock, void *arg)
+{
+	struct msg r = { .op = M_REPLY };
+	int fd, own;
+
+	(void)arg;
+	fd = recv_fd(sock);
+	if (fd < 0)
+		return;
+	r.vm_id = vm_id_of(fd);
+	r.n = 6;
+	if (!alloc_n(fd, 3, r.val))
+		return;
+	own = dev_open();
+	if (own < 0)
+		return;
+	r.val[3] = vm_id_of(own);
+	r.val[4] = count_of(fd);
+	r.val[5] = count_of(own);
+	msg_send(sock, &r);
+	dev_close(own);
+	msg_recv(sock, &r, M_EXIT);
+	/* exit with the passed descriptor still open */
+}
+
+static void test_vm_scm_rights(void)
+{
+	struct vm_list l;
+	struct stats s0;
+	struct child c;
+	struct msg m;
+	uint32_t id;
+	int fd, ret;
+
+	/* the child exists before the device is opened: it inherits nothing */
+	if (!child_start(&c, scm_child, NULL))
+		return;
+	fd = dev_open();
+	if (fd < 0)
+		return;
+	id = vm_id_of(fd);
+	if (!send_fd(c.sock, fd) || !msg_recv(c.sock, &m, M_REPLY))
+		return;
+	EXPECT_EQ(id, m.vm_id);
+	EXPECT_NE(id, m.val[3]);
+	EXPECT_EQ(3, m.val[4]);
+	EXPECT_EQ(0, m.val[5]);
+	EXPECT_EQ(3, count_of(fd));
+
+	/* the sender closes: the VM lives on in the receiver's descriptor */
+	dev_close(fd);
+	ret = vm_get(id, &l);
+	if (EXPECT_TRUE(!ret && l.n == 1, "VM_GET %u after the opener closed: %s",
+			id, errno_name(-ret))) {
+		EXPECT_EQ(3, l.v[0].count);
+		EXPECT_EQ(getpid(), l.v[0].pid);
+	}
+	if (!stats_get(&s0))
+		return;
+	EXPECT_EQ(1, s0.vm_count);
+	msg_op(c.sock, M_EXIT);
+	child_reap(&c, 0);
+	/* reclaimed when the receiver exits, as the sender's VM */
+	check_reclaimed(&s0, id, getpid(), self_comm, m.val, 3);
+}
+
+static void test_vm_admin_view(void)
+{
+	static struct pasid_list pl;
+	uint32_t held[2], id, i;
+	struct vm_list l;
+	int fd = dev_open(), ret;
+
+	if (fd < 0)
+		return;
+	if (!alloc_n(fd, 2, held))
+		return;
+	id = vm_id_of(fd);
+	ret = vm_get(id, &l);
+	if (EXPECT_TRUE(!ret && l.n == 1, "VM_GET %u: %s, %u replies", id,
+			errno_name(-ret), l.n)) {
+		EXPECT_EQ(id, l.v[0].id);
+		EXPECT_EQ(getpid(), l.v[0].pid);
+		EXPECT_EQ(cfg->default_quota, l.v[0].quota);
+		EXPECT_EQ(2, l.v[0].count);
+		EXPECT_TRUE(!strcmp(l.v[0].comm, self_comm),
+			    "VM comm '%s', expected '%s'", l.v[0].comm, self_comm);
+	}
+	ret = vm_get_by_pid(getpid(), &l);
+	if (EXPECT_TRUE(!ret && l.n == 1, "VM_GET pid %d: %s", (int)getpid(),
+			errno_name(-ret)))
+		EXPECT_EQ(id, l.v[0].id);
+	EXPECT_TRUE(vm_listed(id), "VM %u missing from the VM dump", id);
+	ret = pasid_dump(VFIO_PASID_CMD_PASID_GET, id, &pl);
+	if (EXPECT_TRUE(!ret, "PASID_GET dump of VM %u: %s %s", id,
+			errno_name(-ret), nl_extack) && EXPECT_EQ(2, pl.n)) {
+		for (i = 0; i < 2; i++) {
+			EXPECT_EQ(id, pl.v[i].vm_id);
+			EXPECT_EQ(0, pl.v[i].bound);
+			EXPECT_TRUE(pl.v[i].pasid == held[0] ||
+				    pl.v[i].pasid == held[1],
+				    "PASID_GET lists PASID %u, not held",
+				    pl.v[i].pasid);
+		}
+		EXPECT_NE(pl.v[0].pasid, pl.v[1].pasid);
+	}
+	free_n(fd, 2, held);
+	dev_close(fd);
+	ret = vm_get(id, &l);
+	EXPECT_TRUE(ret == -ENOENT, "VM_GET of a closed VM: expected ENOENT, got %s",
+		    errno_name(-ret));
+}
+
+enum reclaim_how { BY_CLOSE, BY_EXIT, BY_KILL };
+
+static void reclaim_test(enum reclaim_how how, uint32_t n)
+{
+	struct server_arg a = { .n = n,
+				.quota = n > cfg->default_quota ? n : 0,
+				.comm = "vp-reclaim" };
+	uint32_t pasids[MSG_VALS], id;
+	struct stats s0;
+	struct child c;
+	struct msg m;
+	pid_t pid;
+
+	if (!start_server(&c, &a, &m))
+		return;
+	pid = c.pid;
+	id = m.vm_id;
+	ASSERT_EQ(n, m.n);
+	memcpy(pasids, m.val, n * sizeof(pasids[0]));
+	EXPECT_TRUE(vm_listed(id), "VM %u missing from the VM dump", id);
+	if (!stats_get(&s0))
+		return;
+	EXPECT_GE(s0.in_use, n);
+
+	switch (how) {
+	case BY_CLOSE:
+		/* reclaimed at close, while the process lives on */
+		if (!msg_op(c.sock, M_CLOSE) || !msg_recv(c.sock, &m, M_DONE))
+			return;
+		check_reclaimed(&s0, id, pid, "vp-reclaim", pasids, n);
+		msg_op(c.sock, M_EXIT);
+		child_reap(&c, 0);
+		break;
+	case BY_EXIT:
+		msg_op(c.sock, M_EXIT);
+		child_reap(&c, 0);
+		check_reclaimed(&s0, id, pid, "vp-reclaim", pasids, n);
+		break;
+	case BY_KILL:
+		kill(c.pid, SIGKILL);
+		child_reap(&c, SIGKILL);
+		check_reclaimed(&s0, id, pid, "vp-reclaim", pasids, n);
+		break;
+	}
+}
+
+static void test_reclaim_close(void)
+{
+	reclaim_test(BY_CLOSE, 5);
+}
+
+static void test_reclaim_exit(void)
+{
+	reclaim_test(BY_EXIT, 5);
+}
+
+static void test_reclaim_kill(void)
+{
+	reclaim_test(BY_KILL, 300);
+}
+
+/*
+ * The owner opens, allocates, forks a grandchild that inherits the
+ * descriptor, and exits: the VM lives on (its mm pinned) until the
+ * grandchild, re-parented to us, exits too.
+ */
+static void owner_child(int sock, void *arg)
+{
+	struct msg r = { .op = M_READY };
+	pid_t g;
+	int fd;
+
+	(void)arg;
+	prctl(PR_SET_NAME, "vp-owner");
+	fd = dev_open();
+	if (fd < 0)
+		return;
+	r.vm_id = vm_id_of(fd);
+	if (!alloc_n(fd, 2, r.val))
+		return;
+	fflush(stdout);
+	g = fork();
+	if (g < 0) {
+		tap_fail("fork: %s", errno_name(errno));
+		return;
+	}
+	if (g == 0) {
+		struct msg m;
+
+		prctl(PR_SET_NAME, "vp-heir");
+		msg_recv(sock, &m, M_EXIT);
+		_exit(0);
+	}
+	r.val[2] = g;
+	r.n = 3;
+	msg_send(sock, &r);
+	dev_close(fd);
+}
+
+static void test_reclaim_last_fd(void)
+{
+	struct vm_list l;
+	struct stats s0;
+	struct child c;
+	struct msg m;
+	pid_t owner;
+	int status, ret;
+
+	if (!child_start(&c, owner_child, NULL) ||
+	    !msg_recv(c.sock, &m, M_READY))
+		return;
+	owner = c.pid;
+	if (waitpid(owner, &status, 0) != owner ||
+	    !WIFEXITED(status) || WEXITSTATUS(status)) {
+		tap_fail("the owner did not exit cleanly: 0x%x", status);
+		return;
+	}
+	/* from now on the child to reap is the heir, re-parented to us */
+	c.pid = m.val[2];
+
+	ret = vm_get(m.vm_id, &l);
+	if (EXPECT_TRUE(!ret && l.n == 1, "VM_GET %u after its owner exited: %s",
+			m.vm_id, errno_name(-ret))) {
+		EXPECT_EQ(2, l.v[0].count);
+		EXPECT_EQ(owner, l.v[0].pid);
+	}
+	if (!stats_get(&s0))
+		return;
+	EXPECT_EQ(1, s0.vm_count);
+	EXPECT_EQ(2, s0.in_use);
+	msg_op(c.sock, M_EXIT);
+	if (!child_reap(&c, 0))
+		return;
+	check_reclaimed(&s0, m.vm_id, owner, "vp-owner", m.val, 2);
+}
+
+/* The reclaim log, filtered by the id of a VM that has been released */
+static void test_reclaim_log_filter(void)
+{
+	struct server_arg a = { .n = 3, .comm = "vp-filter" };
+	static struct pasid_list log;
+	struct child c;
+	struct msg m;
+	uint32_t i;
+	int ret, fd;
+
+	if (!start_server(&c, &a, &m))
+		return;
+	msg_op(c.sock, M_EXIT);
+	child_reap(&c, 0);
+
+	ret = pasid_dump(VFIO_PASID_CMD_RECLAIM_GET, m.vm_id, &log);
+	if (ret) {
+		tap_fail("RECLAIM_GET dump with VM_ID %u (released, 3 PASIDs "
+			 "reclaimed): expected its 3 records, got %s (\"%s\")",
+			 m.vm_id, errno_name(-ret), nl_extack);
+	} else {
+		EXPECT_EQ(3, log.n);
+		for (i = 0; i < log.n; i++)
+			EXPECT_EQ(m.vm_id, log.v[i].vm_id);
+	}
+
+	/* a live VM has no records yet */
+	fd = dev_open();
+	if (fd < 0)
+		return;
+	ret = pasid_dump(VFIO_PASID_CMD_RECLAIM_GET, vm_id_of(fd), &log);
+	if (EXPECT_TRUE(!ret, "RECLAIM_GET dump of a live VM: %s (\"%s\")",
+			errno_name(-ret), nl_extack))
+		EXPECT_EQ(0, log.n);
+	dev_close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* 6. Concurrency                                                      */
+
+#define CONC_THREADS	8
+#define CONC_LO		1000
+#define CONC_HI		1999
+#define CONC_SECONDS	1.2
+
+struct conc {
+	int		fd;
+	uint32_t	quota;
+	uint32_t	per_thread;
+	atomic_bool	stop;
+	atomic_long	succ, frees, nospc, iters;
+	_Atomic uint64_t map[(CONC_HI - CONC_LO + 64) / 64];
+};
+
+struct conc_thread {
+	struct conc	*c;
+	pthread_t	t;
+	unsigned int	seed;
+	uint32_t	n;
+	uint32_t	held[16];
+};
+
+static void *conc_run(void *p)
+{
+	struct conc_thread *t = p;
+	struct conc *c = t->c;
+	struct vfio_pasid_info info;
+	uint32_t pasid, r, i;
+	uint64_t bit;
+	long iter = 0;
+
+	while (!atomic_load(&c->stop)) {
+		r = rand_r(&t->seed);
+		if (t->n < c->per_thread && (t->n == 0 || (r & 3))) {
+			if (pasid_alloc(c->fd, CONC_LO, CONC_HI, &pasid)) {
+				if (errno != ENOSPC) {
+					tap_fail("alloc: %s", errno_name(errno));
+					break;
+				}
+				atomic_fetch_add(&c->nospc, 1);
+				continue;
+			}
+			if (pasid < CONC_LO || pasid > CONC_HI) {
+				tap_fail("PASID %u outside [%u, %u]", pasid,
+					 CONC_LO, CONC_HI);
+				break;
+			}
+			bit = 1ULL << ((pasid - CONC_LO) % 64);
+			if (atomic_fetch_or(&c->map[(pasid - CONC_LO) / 64], bit) & bit) {
+				tap_fail("PASID %u handed out while another thread holds it",
+					 pasid);
+				break;
+			}
+			t->held[t->n++] = pasid;
+			atomic_fetch_add(&c->succ, 1);
+		} else {
+			i = (r >> 2) % t->n;
+			pasid = t->held[i];
+			t->held[i] = t->held[--t->n];
+			bit = 1ULL << ((pasid - CONC_LO) % 64);
+			/* unmark first: once freed, it may come right back */
+			if (!(atomic_fetch_and(&c->map[(pasid - CONC_LO) / 64], ~bit) & bit))
+				tap_fail("PASID %u was not marked held", pasid);
+			if (pasid_free(c->fd, pasid)) {
+				tap_fail("free of held PASID %u: %s", pasid,
+					 errno_name(errno));
+				break;
+			}
+			atomic_fetch_add(&c->frees, 1);
+		}
+		if ((++iter & 7) == 0) {
+			if (get_info(c->fd, &info)) {
+				tap_fail("GET_INFO: %s", errno_name(errno));
+				break;
+			}
+			if (info.count > c->quota) {
+				tap_fail("count %u above quota %u", info.count,
+					 c->quota);
+				break;
+			}
+		}
+	}
+	atomic_fetch_add(&c->iters, iter);
+	return NULL;
+}
+
+static void concurrency(uint32_t quota, uint32_t per_thread, bool pressure)
+{
+	struct conc_thread th[CONC_THREADS];
+	struct stats s0, s1;
+	struct conc *c;
+	uint32_t held = 0, i, count;
+	int started = 0;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->fd = dev_open();
+	if (c->fd < 0)
+		goto out;
+	c->quota = quota;
+	c->per_thread = per_thread;
+	if (EXPECT_OK(quota_set(c->fd, quota, NULL)) || !stats_get(&s0))
+		goto out;
+
+	for (i = 0; i < CONC_THREADS; i++) {
+		th[i].c = c;
+		th[i].seed = i + 1;
+		th[i].n = 0;
+		if (pthread_create(&th[i].t, NULL, conc_run, &th[i])) {
+			tap_fail("pthread_create: %s", errno_name(errno));
+			break;
+		}
+		started++;
+	}
+	usleep(CONC_SECONDS * 1e6);
+	atomic_store(&c->stop, true);
+	for (i = 0; i < (uint32_t)started; i++) {
+		pthread_join(th[i].t, NULL);
+		held += th[i].n;
+	}
+
+	count = count_of(c->fd);
+	EXPECT_EQ(held, count);
+	EXPECT_EQ(atomic_load(&c->succ) - atomic_load(&c->frees), count);
+	EXPECT_LE(count, quota);
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.allocated + atomic_load(&c->succ), s1.allocated);
+		EXPECT_EQ(s0.freed + atomic_load(&c->frees), s1.freed);
+		/* the range never runs dry: every ENOSPC is the quota's */
+		EXPECT_EQ(s0.quota_refusals + atomic_load(&c->nospc),
+			  s1.quota_refusals);
+		EXPECT_EQ(s0.pool_refusals, s1.pool_refusals);
+	}
+	if (pressure)
+		EXPECT_TRUE(atomic_load(&c->nospc) > 0,
+			    "the threads never reached the quota: nothing tested");
+	else
+		EXPECT_EQ(0, atomic_load(&c->nospc));
+	tap_note("%d threads, %.1f s: %ld operations, %ld allocations, %ld frees, %ld ENOSPC",
+		 started, CONC_SECONDS, atomic_load(&c->iters),
+		 atomic_load(&c->succ), atomic_load(&c->frees),
+		 atomic_load(&c->nospc));
+	for (i = 0; i < (uint32_t)started; i++)
+		free_n(c->fd, th[i].n, th[i].held);
+	EXPECT_EQ(0, count_of(c->fd));
+	dev_close(c->fd);
+out:
+	free(c);
+}
+
+static void test_conc_quota(void)
+{
+	/* 8 threads wanting up to 10 each against a quota of 50 */
+	concurrency(50, 10, true);
+}
+
+static void test_conc_below_quota(void)
+{
+	/* 8 threads holding up to 6 each: 48 < 50, never ENOSPC */
+	concurrency(50, 6, false);
+}
+
+/* Several VMs racing for a 32-PASID range */
+#define RACE_VMS	4
+#define RACE_LO		5000
+#define RACE_N		32
+#define RACE_KEEP	12
+
+struct race {
+	_Atomic uint32_t owner[RACE_N];
+};
+
+static struct race *race;
+
+static void race_child(int sock, void *arg)
+{
+	uint32_t me = (uint32_t)(uintptr_t)arg, held[RACE_KEEP], n = 0;
+	struct msg m, r = { .op = M_REPLY };
+	unsigned int seed = me;
+	uint32_t pasid, expect, i;
+	long succ = 0, frees = 0, nospc = 0;
+	double deadline;
+	int fd;
+
+	fd = dev_open();
+	if (fd < 0 || !msg_recv(sock, &m, M_GO))
+		return;
+	deadline = now() + CONC_SECONDS;
+	while (now() < deadline) {
+		uint32_t x = rand_r(&seed);
+
+		if (n < RACE_KEEP && (n == 0 || (x & 3))) {
+			if (pasid_alloc(fd, RACE_LO, RACE_LO + RACE_N - 1, &pasid)) {
+				if (errno != ENOSPC) {
+					tap_fail("VM %u: alloc: %s", me,
+						 errno_name(errno));
+					break;
+				}
+				nospc++;
+				continue;
+			}
+			if (pasid < RACE_LO || pasid >= RACE_LO + RACE_N) {
+				tap_fail("PASID %u outside the range", pasid);
+				break;
+			}
+			expect = 0;
+			if (!atomic_compare_exchange_strong(&race->owner[pasid - RACE_LO],
+							    &expect, me)) {
+				tap_fail("PASID %u handed to VM %u while VM %u holds it",
+					 pasid, me, expect);
+				break;
+			}
+			held[n++] = pasid;
+			succ++;
+		} else {
+			i = (x >> 2) % n;
+			pasid = held[i];
+			held[i] = held[--n];
+			expect = me;
+			if (!atomic_compare_exchange_strong(&race->owner[pasid - RACE_LO],
+							    &expect, 0))
+				tap_fail("PASID %u of VM %u marked as VM %u's",
+					 pasid, me, expect);
+			if (pasid_free(fd, pasid)) {
+				tap_fail("VM %u: free of held PASID %u: %s", me,
+					 pasid, errno_name(errno));
+				break;
+			}
+			frees++;
+		}
+	}
+	EXPECT_EQ(n, count_of(fd));
+	r.n = 4;
+	r.val[0] = succ;
+	r.val[1] = frees;
+	r.val[2] = nospc;
+	r.val[3] = n;
+	/* unmark before exiting: the PASIDs are reclaimed at exit */
+	for (i = 0; i < n; i++)
+		atomic_store(&race->owner[held[i] - RACE_LO], 0);
+	msg_send(sock, &r);
+	msg_recv(sock, &m, M_EXIT);
+}
+
+static void test_conc_vms(void)
+{
+	struct child c[RACE_VMS];
+	uint64_t succ = 0, frees = 0, nospc = 0, held = 0;
+	struct stats s0, s1;
+	struct msg m;
+	int i, started = 0;
+
+	race = mmap(NULL, sizeof(*race), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (race == MAP_FAILED) {
+		tap_fail("mmap: %s", errno_name(errno));
+		return;
+	}
+	memset(race, 0, sizeof(*race));
+	for (i = 0; i < RACE_VMS; i++) {
+		if (!child_start(&c[i], race_child, (void *)(uintptr_t)(i + 1)))
+			break;
+		started++;
+	}
+	if (started < RACE_VMS || !stats_get(&s0))
+		goto out;
+	for (i = 0; i < started; i++)
+		msg_op(c[i].sock, M_GO);
+	for (i = 0; i < started; i++) {
+		if (!msg_recv(c[i].sock, &m, M_REPLY))
+			continue;
+		succ += m.val[0];
+		frees += m.val[1];
+		nospc += m.val[2];
+		held += m.val[3];
+	}
+	for (i = 0; i < started; i++) {
+		msg_op(c[i].sock, M_EXIT);
+		child_reap(&c[i], 0);
+	}
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.allocated + succ, s1.allocated);
+		EXPECT_EQ(s0.freed + frees, s1.freed);
+		EXPECT_EQ(s0.reclaimed + held, s1.reclaimed);
+		/* 4 VMs x 12 > 32 PASIDs, quotas 1000: the range ran dry */
+		EXPECT_EQ(s0.pool_refusals + nospc, s1.pool_refusals);
+		EXPECT_EQ(s0.quota_refusals, s1.quota_refusals);
+	}
+	EXPECT_TRUE(nospc > 0, "the VMs never exhausted the range: nothing tested");
+	tap_note("%d VMs, %.1f s: %llu allocations, %llu frees, %llu ENOSPC, %llu reclaimed",
+		 started, CONC_SECONDS, (unsigned long long)succ,
+		 (unsigned long long)frees, (unsigned long long)nospc,
+		 (unsigned long long)held);
+out:
+	munmap(race, sizeof(*race));
+}
+
+/* ------------------------------------------------------------------ */
+/* The small pool: PASIDs 100-163, default quota 10                    */
+
+static void test_small_range(void)
+{
+	uint32_t p, out;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	EXPECT_ERRNO(EINVAL, pasid_alloc(fd, 99, 120, &p));
+	EXPECT_ERRNO(EINVAL, pasid_alloc(fd, 99, 99, &p));
+	EXPECT_ERRNO(EINVAL, pasid_alloc(fd, 100, 164, &p));
+	EXPECT_ERRNO(EINVAL, pasid_alloc(fd, 164, 164, &p));
+	EXPECT_ERRNO(EINVAL, pasid_alloc(fd, 1, PASID_LIMIT, &p));
+	EXPECT_EQ(0, count_of(fd));
+	if (!EXPECT_OK(pasid_alloc(fd, 100, 163, &p))) {
+		EXPECT_TRUE(p >= 100 && p <= 163, "PASID %u outside [100, 163]", p);
+		EXPECT_OK(pasid_free(fd, p));
+	}
+	if (!EXPECT_OK(pasid_alloc(fd, 163, 163, &p))) {
+		EXPECT_EQ(163, p);
+		EXPECT_OK(pasid_free(fd, p));
+	}
+	if (!EXPECT_OK(pasid_alloc(fd, 100, 100, &p))) {
+		EXPECT_EQ(100, p);
+		EXPECT_OK(pasid_free(fd, p));
+	}
+	if (!EXPECT_OK(quota_get(fd, &out)))
+		EXPECT_EQ(10, out);
+	EXPECT_ERRNO(EINVAL, quota_set(fd, 65, NULL));
+	EXPECT_ERRNO(EINVAL, quota_set(fd, 1000, NULL));
+	if (!EXPECT_OK(quota_set(fd, 64, &out)))
+		EXPECT_EQ(64, out);
+	dev_close(fd);
+}
+
+/*
+ * Pool exhaustion is ENOSPC counted as a pool refusal, quota exhaustion
+ * ENOSPC counted as a quota refusal.
+ */
+static void test_small_pool_exhaustion(void)
+{
+	struct server_arg a = { .comm = "vp-small" };
+	uint32_t held[64], n, p, i;
+	struct stats s0, s1;
+	struct child c;
+	struct msg m;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	ASSERT_OK(quota_set(fd, 64, NULL));
+	for (n = 0; n < 60; n++)
+		if (EXPECT_OK(pasid_alloc(fd, 100, 163, &held[n])))
+			break;
+	ASSERT_EQ(60, n);
+	if (!start_server(&c, &a, &m))
+		goto out;
+
+	/* B, quota 10, gets the last 4, then the pool is empty */
+	for (i = 0; i < 4; i++)
+		if (ask(&c, M_ALLOC, 100, 163, &m))
+			EXPECT_TRUE(!m.err, "VM B allocation %u: %s", i + 1,
+				    errno_name(m.err));
+	if (!stats_get(&s0))
+		goto out_child;
+	if (ask(&c, M_ALLOC, 100, 163, &m))
+		EXPECT_TRUE(m.err == ENOSPC,
+			    "VM B, pool empty: expected ENOSPC, got %s",
+			    errno_name(m.err));
+	if (stats_get(&s1)) {
+		EXPECT_EQ(s0.pool_refusals + 1, s1.pool_refusals);
+		EXPECT_EQ(s0.quota_refusals, s1.quota_refusals);
+		EXPECT_EQ(64, s1.in_use);
+	}
+	if (ask(&c, M_ASK_INFO, 0, 0, &m)) {
+		EXPECT_EQ(4, m.val[0]);
+		EXPECT_EQ(10, m.val[1]);
+	}
+	/* A, under quota too: a pool refusal */
+	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, 100, 163, &p));
+	/* A at its quota: a quota refusal */
+	EXPECT_OK(quota_set(fd, 60, NULL));
+	if (stats_get(&s0)) {
+		EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, 100, 163, &p));
+		if (stats_get(&s1)) {
+			EXPECT_EQ(s0.quota_refusals + 1, s1.quota_refusals);
+			EXPECT_EQ(s0.pool_refusals, s1.pool_refusals);
+		}
+	}
+	/* one PASID back to the pool: B gets it */
+	EXPECT_OK(pasid_free(fd, held[--n]));
+	if (ask(&c, M_ALLOC, 100, 163, &m)) {
+		EXPECT_TRUE(!m.err, "VM B after a free: %s", errno_name(m.err));
+		EXPECT_EQ(held[n], m.val[0]);
+	}
+out_child:
+	msg_op(c.sock, M_EXIT);
+	child_reap(&c, 0);
+out:
+	free_n(fd, n, held);
+	dev_close(fd);
+}
+
+/* One VM with quota = pool size gets every PASID of the pool */
+static void test_small_pool_whole(void)
+{
+	uint64_t seen = 0;
+	uint32_t held[64], n, p;
+	struct stats s;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	ASSERT_OK(quota_set(fd, 64, NULL));
+	for (n = 0; n < 64; n++) {
+		if (EXPECT_OK(pasid_alloc(fd, 100, 163, &held[n])))
+			break;
+		p = held[n];
+		if (!EXPECT_TRUE(p >= 100 && p <= 163, "PASID %u outside the pool", p))
+			break;
+		if (seen & (1ULL << (p - 100)))
+			tap_fail("PASID %u handed out twice", p);
+		seen |= 1ULL << (p - 100);
+	}
+	EXPECT_TRUE(seen == ~0ULL, "PASIDs handed out: mask 0x%llx, expected all 64",
+		    (unsigned long long)seen);
+	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, 100, 163, &p));
+	if (stats_get(&s))
+		EXPECT_EQ(64, s.in_use);
+	free_n(fd, n, held);
+	EXPECT_EQ(0, count_of(fd));
+	if (stats_get(&s))
+		EXPECT_EQ(0, s.in_use);
+	dev_close(fd);
+}
+
+/* A VM holding the whole pool is killed: every PASID comes back */
+static void test_small_reclaim_whole(void)
+{
+	reclaim_test(BY_KILL, 64);
+}
+
+/* ------------------------------------------------------------------ */
+/* 7. Balance                                                          */
+
+static void test_balance(void)
+{
+	static struct pasid_list pl;
+	struct vm_list l;
+	int ret;
+
+	check_idle("at the end");
+	ret = vm_dump(&l);
+	if (EXPECT_TRUE(!ret, "VM_GET dump: %s", errno_name(-ret)))
+		EXPECT_EQ(0, l.n);
+	ret = pasid_dump(VFIO_PASID_CMD_PASID_GET, 0, &pl);
+	if (EXPECT_TRUE(!ret, "PASID_GET dump: %s", errno_name(-ret)))
+		EXPECT_EQ(0, pl.n);
+}
+
+/* ------------------------------------------------------------------ */
+
+enum need { NONE, MODULE };
+
+static const struct test {
+	const char	*name;
+	void		(*fn)(void);
+	enum need	need;
+} tests[] = {
+	{ "module: load refuses bad parameters", test_load_bad_params, NONE },
+	{ "module: load with defaults (backend=emulated)", test_load_default, NONE },
+	{ "uapi: NESTING_GET_IOMMU_UAPI_VERSION returns 1", test_uapi_version, MODULE },
+	{ "uapi: unknown ioctls fail with ENOTTY", test_unknown_ioctl, MODULE },
+	{ "uapi: bad pointers fail with EFAULT", test_bad_pointer, MODULE },
+	{ "argsz: PASID_REQUEST (EINVAL below, E2BIG non-zero tail, zero tail exact)",
+	  test_argsz_pasid_request, MODULE },
+	{ "argsz: SET_PASID_QUOTA (EINVAL below, E2BIG non-zero tail, zero tail exact)",
+	  test_argsz_pasid_quota, MODULE },
+	{ "argsz: GET_INFO (EINVAL below, bigger buffer fine, size written back)",
+	  test_argsz_get_info, MODULE },
+	{ "pasid: flags not exactly ALLOC or FREE fail with EINVAL", test_request_flags, MODULE },
+	{ "pasid: alloc range checks, results in [min, max], min == max exact",
+	  test_alloc_range, MODULE },
+	{ "pasid: free of a PASID not held, another VM's, twice: ENOENT",
+	  test_free_errors, MODULE },
+	{ "quota: QUOTA_GET reads the default", test_quota_get, MODULE },
+	{ "quota: set rules (count, pool size, flags)", test_quota_set, MODULE },
+	{ "quota: raising needs CAP_SYS_RESOURCE (capset)", test_quota_cap, MODULE },
+	{ "quota: raising as nobody fails with EPERM, lowering works", test_quota_nobody, MODULE },
+	{ "quota: exhaustion is ENOSPC, a quota refusal", test_quota_exhaustion, MODULE },
+	{ "quota: default_quota at run time applies to new VMs", test_default_quota_param, MODULE },
+	{ "vm: descriptors and threads of one process share one VM", test_vm_shared_fds, MODULE },
+	{ "vm: a forked child's open is another VM, an inherited fd is not", test_vm_fork, MODULE },
+	{ "vm: a descriptor passed with SCM_RIGHTS acts on its VM", test_vm_scm_rights, MODULE },
+	{ "vm: the admin API shows the VM as GET_INFO does", test_vm_admin_view, MODULE },
+	{ "reclaim: at close of the last descriptor", test_reclaim_close, MODULE },
+	{ "reclaim: at exit", test_reclaim_exit, MODULE },
+	{ "reclaim: at SIGKILL (300 PASIDs)", test_reclaim_kill, MODULE },
+	{ "reclaim: the VM outlives its exited owner while a descriptor lives",
+	  test_reclaim_last_fd, MODULE },
+	{ "reclaim: RECLAIM_GET dump filtered by a released VM's id",
+	  test_reclaim_log_filter, MODULE },
+	{ "concurrency: 8 threads against quota 50: count <= quota, no PASID twice",
+	  test_conc_quota, MODULE },
+	{ "concurrency: 8 threads below quota never see ENOSPC", test_conc_below_quota, MODULE },
+	{ "concurrency: 4 VMs racing for 32 PASIDs: no PASID in two VMs", test_conc_vms, MODULE },
+	{ "balance: no VM, nothing in use, ALLOCATED == FREED + RECLAIMED", test_balance, MODULE },
+	{ "module: unload refused while a descriptor is open", test_unload_busy, MODULE },
+	{ "module: unload (defaults)", test_unload, MODULE },
+	{ "module: load with a small pool (pasid_min=100 pasid_max=163 default_quota=10)",
+	  test_load_small, NONE },
+	{ "small: range limits and quota limits follow the parameters", test_small_range, MODULE },
+	{ "small: default quota 10 exhausted is ENOSPC", test_small_quota_exhaustion, MODULE },
+	{ "small: pool exhaustion is ENOSPC, a pool refusal", test_small_pool_exhaustion, MODULE },
+	{ "small: one VM gets every PASID of the pool", test_small_pool_whole, MODULE },
+	{ "small: SIGKILL of a VM holding the whole pool gives it all back",
+	  test_small_reclaim_whole, MODULE },
+	{ "small: balance: no VM, nothing in use, counters balance", test_balance, MODULE },
+	{ "module: unload (small pool)", test_unload, MODULE },
+};
+
+static void watchdog(int sig)
+{
+	static const char msg[] = "Bail out! watchdog: the tests took too long\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [-m MODULE.ko] [-f]\n"
+		"Tests the ioctls of /dev/vfio-pasid; TAP on stdout.\n"
+		"Run as root in the test VM (tests/vm/run -- %s), from the project root.\n"
+		"  -m PATH  the module to load (default driver/vfio_pasid.ko)\n"
+		"  -f       run outside the test VM (VM_GUEST unset): loads a module into this kernel\n",
+		prog, prog);
+}
+
+int main(int argc, char **argv)
+{
+	const unsigned int n_tests = ARRAY_SIZE(tests);
+	bool force = false;
+	unsigned int i;
+	double t0 = now(), t;
+	int opt, ret;
+
+	while ((opt = getopt(argc, argv, "m:fh")) != -1) {
+		switch (opt) {
+		case 'm':
+			module_path = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+
+	tap_init();
+	if (geteuid() != 0) {
+		printf("Bail out! must run as root, inside the test VM\n");
+		return 1;
+	}
+	if (!force && !getenv("VM_GUEST")) {
+		printf("Bail out! not in the test VM (VM_GUEST unset): run "
+		       "'tests/vm/run -- %s', or pass -f to load the module "
+		       "into this kernel\n", argv[0]);
+		return 1;
+	}
+	if (access(module_path, R_OK)) {
+		printf("Bail out! %s: %s: build it with 'make module'\n",
+		       module_path, strerror(errno));
+		return 1;
+	}
+	ret = nl_open();
+	if (ret) {
+		printf("Bail out! netlink socket: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (module_present()) {
+		printf("# %s is loaded: unloading it first\n", MOD_NAME);
+		ret = module_unload();
+		if (ret) {
+			printf("Bail out! %s is loaded and cannot be unloaded "
+			       "(%s): close what uses %s and rmmod it\n",
+			       MOD_NAME, strerror(-ret), DEV_PATH);
+			return 1;
+		}
+	}
+	snprintf(self_comm, sizeof(self_comm), "%s", program_invocation_short_name);
+	prctl(PR_GET_NAME, self_comm);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, watchdog);
+	alarm(300);
+
+	printf("1..%u\n", n_tests);
+	for (i = 0; i < n_tests; i++) {
+		const struct test *tc = &tests[i];
+
+		tap_begin();
+		if (tc->need == MODULE && !cfg) {
+			tap_end(tc->name, "the module is not loaded");
+			continue;
+		}
+		t = now();
+		tc->fn();
+		cleanup_test();
+		/* every test leaves the module idle */
+		if (cfg && tc->fn != test_balance)
+			check_idle("after the test");
+		if (now() - t > 1.0)
+			tap_note("took %.1f s", now() - t);
+		tap_end(tc->name, NULL);
+	}
+	if (cfg || module_present())
+		module_unload();
+	printf("# %d of %u tests failed, %.1f s\n", tap_failures, n_tests,
+	       now() - t0);
+	return tap_failures ? 1 : 0;
+}

@@ -121,26 +121,30 @@ static int vp_set_pasid_quota(struct vp_vm *vm, union vp_ioctl_buf *buf,
 			      void __user *uarg)
 {
 	struct vfio_iommu_type1_pasid_quota *q = &buf->quota;
+	u32 __user *uquota = uarg +
+		offsetof(struct vfio_iommu_type1_pasid_quota, quota);
 	struct vp_vm_info info;
+	u32 old;
 	int ret;
 
 	switch (q->flags) {
 	case 0:
 		ret = vp_vm_set_quota(vm, q->quota,
-				      capable(CAP_SYS_RESOURCE));
+				      capable(CAP_SYS_RESOURCE), &old);
 		if (ret)
 			return ret;
-		break;
+		if (put_user(q->quota, uquota)) {
+			/* The caller would not learn of it: put it back */
+			vp_vm_set_quota(vm, old, true, &old);
+			return -EFAULT;
+		}
+		return 0;
 	case VFIO_PASID_QUOTA_GET:
-		break;
+		vp_vm_snapshot(vm, &info);
+		return put_user(info.quota, uquota) ? -EFAULT : 0;
 	default:
 		return -EINVAL;
 	}
-	vp_vm_snapshot(vm, &info);
-	if (put_user(info.quota, (u32 __user *)(uarg +
-		     offsetof(struct vfio_iommu_type1_pasid_quota, quota))))
-		return -EFAULT;
-	return 0;
 }
 
 static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,

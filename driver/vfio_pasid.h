@@ -102,7 +102,7 @@ struct vp_vm *vp_vm_get_current(void);
 void vp_vm_put(struct vp_vm *vm);
 int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *pasid);
 int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid);
-int vp_vm_set_quota(struct vp_vm *vm, u32 quota, bool may_raise);
+int vp_vm_set_quota(struct vp_vm *vm, u32 quota, bool may_raise, u32 *old);
 void vp_vm_snapshot(struct vp_vm *vm, struct vp_vm_info *info);
 
 typedef int (*vp_vm_visit_t)(const struct vp_vm_info *info, void *arg);

@@ -227,9 +227,32 @@ void vp_vm_put(struct vp_vm *vm)
 	vp_vm_reclaim(vm);
 }
 
+/* Small ranges are probed before they are asked for */
+#define VP_PROBE_MAX	64
+
+/*
+ * Whether [min, max] is certainly full.  The ioasid allocator logs two
+ * errors, without a rate limit, for every allocation it refuses, so refusals
+ * a VM can provoke at will (the whole pool held by us, a small range taken)
+ * are answered here without asking it.
+ */
+static bool vp_range_full(u32 min, u32 max)
+{
+	u32 pasid;
+
+	if (atomic_read(&vp_stats.in_use) >= vp_pool_size())
+		return true;
+	if (max - min >= VP_PROBE_MAX)
+		return false;
+	for (pasid = min; pasid <= max; pasid++)
+		if (ioasid_find(NULL, pasid, NULL) == ERR_PTR(-ENOENT))
+			return false;
+	return true;
+}
+
 int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 {
-	ioasid_t pasid;
+	ioasid_t pasid = INVALID_IOASID;
 	int ret;
 
 	mutex_lock(&vm->lock);
@@ -238,7 +261,8 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 		ret = -ENOSPC;
 		goto out;
 	}
-	pasid = ioasid_alloc(&vp_ioasid_set, min, max, NULL);
+	if (!vp_range_full(min, max))
+		pasid = ioasid_alloc(&vp_ioasid_set, min, max, NULL);
 	if (!pasid_valid(pasid)) {
 		atomic64_inc(&vp_stats.pool_refusals);
 		ret = -ENOSPC;
@@ -298,14 +322,13 @@ static int vp_vm_change_quota(struct vp_vm *vm, u32 quota, bool may_raise,
 	return ret;
 }
 
-int vp_vm_set_quota(struct vp_vm *vm, u32 quota, bool may_raise)
+int vp_vm_set_quota(struct vp_vm *vm, u32 quota, bool may_raise, u32 *old)
 {
-	u32 old;
 	int ret;
 
-	ret = vp_vm_change_quota(vm, quota, may_raise, &old);
-	if (!ret && old != quota)
-		vp_nl_quota_event(vm->id, old, quota);
+	ret = vp_vm_change_quota(vm, quota, may_raise, old);
+	if (!ret && *old != quota)
+		vp_nl_quota_event(vm->id, *old, quota);
 	return ret;
 }
 

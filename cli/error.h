@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfiopasidctl - error messages and exit statuses
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * Every failure prints exactly one line on stderr:
+ *
+ *	vfiopasidctl: <what failed>: <why, in words>[: <what to do>]
+ *
+ * and maps to one exit status (vfiopasidctl.h).  No bare errno numbers.
+ */
+#ifndef VFIOPASIDCTL_ERROR_H
+#define VFIOPASIDCTL_ERROR_H
+
+#include <stddef.h>
+#include <stdnoreturn.h>
+
+struct ctx;
+
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* The exit status for a failure with (positive) errno @err */
+int exit_for_errno(int err);
+
+/* strerror() in lower case ("operation not permitted"), thread-safe */
+const char *errno_words(int err, char *buf, size_t len);
+
+/* "vfiopasidctl: <fmt>"; returns @code */
+int fail(int code, const char *fmt, ...) PRINTF(2, 3);
+
+/*
+ * "vfiopasidctl: <fmt>: <extack> (<errno words>)[: <hint>]" when the kernel
+ * gave an extended-ack message, else "vfiopasidctl: <fmt>: <errno words>
+ * [: <hint>]".  @extack and @hint may be NULL.  Returns exit_for_errno(err).
+ */
+int fail_errno(int err, const char *extack, const char *hint,
+	       const char *fmt, ...) PRINTF(4, 5);
+
+/* "vfiopasidctl: <cmd>: <fmt> (try 'vfiopasidctl <cmd> --help')", exit 2 */
+noreturn void usage_die(const struct ctx *ctx, const char *fmt, ...)
+	PRINTF(2, 3);
+
+/* "vfiopasidctl: warning: <fmt>": something went wrong, but we go on */
+void warn(const char *fmt, ...) PRINTF(1, 2);
+
+/* The hint for EPERM/EACCES on a change made over netlink */
+#define HINT_NET_ADMIN	"run as root (changes need CAP_NET_ADMIN)"
+#define HINT_LOAD	"run 'vfiopasidctl module load'"
+#define MSG_NOT_LOADED	"module not loaded: " HINT_LOAD
+
+#endif /* VFIOPASIDCTL_ERROR_H */

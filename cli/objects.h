@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfiopasidctl - the objects the admin API returns, as JSON
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * One place turns netlink attributes into the JSON objects every command
+ * prints, so a VM or a PASID looks the same in vm list, vm show, pasid list
+ * and monitor.  Absent attributes become null.
+ */
+#ifndef VFIOPASIDCTL_OBJECTS_H
+#define VFIOPASIDCTL_OBJECTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json.h>
+#include <netlink/attr.h>
+
+#include "output.h"
+#include "parse.h"
+
+struct ctx;
+
+/* {"vm_id","pid","comm","quota","count","bound_count"} */
+json_object *vm_obj(struct nlattr **tb);
+extern const struct out_col vm_cols[];
+
+/* {"pasid","vm_id","bound","gpasid","addr_width","inv_iotlb","inv_dev_iotlb"} */
+json_object *pasid_obj(struct nlattr **tb);
+extern const struct out_col pasid_cols[];
+
+/* {"seq","time","vm_id","pid","comm","pasid","bound"} */
+json_object *reclaim_obj(struct nlattr **tb);
+extern const struct out_col reclaim_cols[];
+
+struct vm_info {
+	uint32_t	vm_id;
+	uint32_t	pid;
+	uint32_t	quota;
+	uint32_t	count;
+	json_object	*obj;		/* vm_obj(), owned */
+};
+
+/*
+ * Get one VM (VM_GET do).  Prints the failure ("vfiopasidctl: <cmd>: VM 3:
+ * ...") and returns its exit status; 0 on success, @vi filled.  Needs
+ * vnl_open() first.
+ */
+int vm_get(struct ctx *ctx, const struct vm_sel *sel, struct vm_info *vi);
+
+/* The same without printing: 0 or a positive errno */
+int vm_fetch(struct ctx *ctx, const struct vm_sel *sel, struct vm_info *vi);
+
+/* The failure of a netlink request, with the kernel's extended ACK */
+int nl_failure(struct ctx *ctx, int err, const char *hint, const char *fmt,
+	       ...) __attribute__((format(printf, 4, 5)));
+
+/* The failure of a request about VM @vm_id: ENOENT is "no such VM" */
+int vm_failure(struct ctx *ctx, int err, uint32_t vm_id);
+
+/* The pool size from STATS_GET, 0 when unknown */
+uint32_t pool_size(struct ctx *ctx);
+
+/*
+ * A dump streamed to the output as it arrives: the list (and, with
+ * @outer_key, the head) is only begun when the first element comes or the
+ * dump ends well, so a dump refused at its start prints nothing.
+ */
+struct dump_out {
+	const char		*outer_key;	/* NULL: {"<list_key>":[...]} */
+	const json_object	*head;
+	const char		*list_key;
+	const struct out_col	*cols;
+	json_object		*(*conv)(struct nlattr **tb);
+	/* optional: false drops the element */
+	bool			(*keep)(struct nlattr **tb, void *arg);
+	void			*keep_arg;
+	/* private */
+	struct ctx		*ctx;
+	struct out_list		*list;
+};
+
+/* Runs @msg (consumed); returns 0 or a positive errno, output complete */
+int dump_list(struct ctx *ctx, struct nl_msg *msg, struct dump_out *d);
+
+#endif /* VFIOPASIDCTL_OBJECTS_H */

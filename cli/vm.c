@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiopasidctl vm list | vm show VM
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ */
+#include <argp.h>
+
+#include "vfiopasidctl.h"
+#include "error.h"
+#include "nl.h"
+#include "objects.h"
+
+struct vm_args {
+	struct ctx	*ctx;
+	const char	*vm;
+};
+
+static error_t vm_parse(int key, char *arg, struct argp_state *state)
+{
+	struct vm_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		if (a->vm)
+			usage_die(a->ctx, "unexpected argument '%s'", arg);
+		a->vm = arg;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp list_argp = {
+	NULL, NULL, "",
+	"List the VMs: every process that has /dev/vfio-pasid open, with its "
+	"id, pid, command name, quota, PASIDs held and PASIDs bound.",
+	NULL, NULL, NULL
+};
+
+int cmd_vm_list(struct ctx *ctx, int argc, char **argv)
+{
+	struct dump_out d = {
+		.list_key = "vms", .cols = vm_cols, .conv = vm_obj,
+	};
+	int err, ret;
+
+	cmd_parse(ctx, &list_argp, argc, argv, NULL);
+	ret = vnl_open(ctx);
+	if (ret)
+		return ret;
+	err = dump_list(ctx, vnl_msg_new(ctx, VFIO_PASID_CMD_VM_GET, true),
+			&d);
+	if (err)
+		return nl_failure(ctx, err, NULL, "%s", ctx->cmd);
+	return EXIT_OK;
+}
+
+static const struct argp show_argp = {
+	NULL, vm_parse, "VM",
+	"Show one VM and the PASIDs it holds.  VM is a VM id as 'vm list' "
+	"prints it, or pid:PID.",
+	NULL, NULL, NULL
+};
+
+int cmd_vm_show(struct ctx *ctx, int argc, char **argv)
+{
+	struct vm_args a = { .ctx = ctx };
+	struct dump_out d = {
+		.outer_key = "vm", .list_key = "pasids", .cols = pasid_cols,
+		.conv = pasid_obj,
+	};
+	struct vm_info vi;
+	struct vm_sel sel;
+	struct nl_msg *msg;
+	int err, ret;
+
+	cmd_parse(ctx, &show_argp, argc, argv, &a);
+	if (!a.vm)
+		usage_die(ctx, "missing VM (an id, or pid:PID)");
+	if (parse_vm_sel(a.vm, &sel))
+		usage_die(ctx, "'%s' is not a VM (an id, or pid:PID)", a.vm);
+	ret = vnl_open(ctx);
+	if (ret)
+		return ret;
+	ret = vm_get(ctx, &sel, &vi);
+	if (ret)
+		return ret;
+
+	d.head = vi.obj;
+	msg = vnl_msg_new(ctx, VFIO_PASID_CMD_PASID_GET, true);
+	if (msg && nla_put_u32(msg, VFIO_PASID_A_VM_ID, vi.vm_id) < 0) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	err = dump_list(ctx, msg, &d);
+	json_object_put(vi.obj);
+	if (err)
+		return vm_failure(ctx, err, vi.vm_id);
+	return EXIT_OK;
+}

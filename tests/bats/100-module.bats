@@ -12,7 +12,7 @@ setup() {
 }
 
 teardown() {
-	module_unload
+	teardown_module
 }
 
 teardown_file() {

@@ -9,7 +9,7 @@ setup() {
 }
 
 teardown() {
-	module_unload
+	teardown_module
 }
 
 teardown_file() {

@@ -9,8 +9,7 @@ setup() {
 }
 
 teardown() {
-	kill_holders
-	module_unload
+	teardown_module
 }
 
 teardown_file() {

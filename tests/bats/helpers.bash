@@ -108,6 +108,27 @@ module_load() {
 		fail "could not load $MODULE_KO ${args[*]}"
 }
 
+# assert_balanced: nothing lost or leaked: no VM left, no PASID in use, and
+# allocated = freed + reclaimed.  Call it once the test's VMs are gone.
+assert_balanced() {
+	local s
+	s=$("$CTL" -j status) || fail "status failed"
+	jq -e '.status | .vm_count == 0 and .pool.in_use == 0 and
+		.totals.allocated == .totals.freed + .totals.reclaimed' \
+		<<<"$s" >/dev/null || fail "not balanced after the test: $s"
+}
+
+# teardown_module: every test's teardown: ends the test's background
+# processes, checks the balance while the module is loaded, unloads it
+teardown_module() {
+	kill_holders
+	kill_monitors
+	if module_loaded; then
+		assert_balanced
+	fi
+	module_unload
+}
+
 # Unload, whatever state it is in; never fails.  Ends the background
 # processes of the test first.
 module_unload() {

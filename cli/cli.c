@@ -194,6 +194,26 @@ void cmd_parse(struct ctx *ctx, const struct argp *argp, int argc,
 	argp_parse(&a, argc, argv, ARGP_IN_ORDER | ARGP_NO_HELP, NULL, input);
 }
 
+int pos_parse(int key, char *arg, struct argp_state *state)
+{
+	struct pos_args *a = state->input;
+
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	if (a->npos >= a->max)
+		usage_die(a->ctx, "unexpected argument '%s'", arg);
+	a->pos[a->npos++] = arg;
+	return 0;
+}
+
+void vm_sel_arg(struct ctx *ctx, const char *s, struct vm_sel *sel)
+{
+	if (!s)
+		usage_die(ctx, "missing VM (an id, or pid:PID)");
+	if (parse_vm_sel(s, sel))
+		usage_die(ctx, "'%s' is not a VM (an id, or pid:PID)", s);
+}
+
 /* --- help ----------------------------------------------------------------- */
 
 static void list_cmds(FILE *f, const struct cmd *table, const char *prefix)

@@ -298,6 +298,17 @@ struct nl_msg *vnl_msg_new(struct ctx *ctx, uint8_t cmd, bool dump)
 	return msg;
 }
 
+struct nl_msg *vnl_dump_of_vm(struct ctx *ctx, uint8_t cmd, uint32_t vm_id)
+{
+	struct nl_msg *msg = vnl_msg_new(ctx, cmd, true);
+
+	if (msg && vm_id && nla_put_u32(msg, VFIO_PASID_A_VM_ID, vm_id) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
 int vnl_put_vm_sel(struct nl_msg *msg, const struct vm_sel *sel)
 {
 	return nla_put_u32(msg, sel->kind == VM_SEL_PID ? VFIO_PASID_A_PID

@@ -54,6 +54,8 @@ typedef int (*vnl_reply_fn)(uint8_t cmd, struct nlattr **tb, void *arg);
 struct nl_msg *vnl_msg_new(struct ctx *ctx, uint8_t cmd, bool dump);
 
 /* Put the VM selector as VFIO_PASID_A_VM_ID or VFIO_PASID_A_PID */
+/* A dump request of @cmd, of VM @vm_id only when it is not 0 */
+struct nl_msg *vnl_dump_of_vm(struct ctx *ctx, uint8_t cmd, uint32_t vm_id);
 int vnl_put_vm_sel(struct nl_msg *msg, const struct vm_sel *sel);
 
 /*

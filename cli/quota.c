@@ -15,36 +15,6 @@
 #include "nl.h"
 #include "objects.h"
 
-struct quota_args {
-	struct ctx	*ctx;
-	const char	*pos[2];
-	int		npos;
-	int		max;		/* positional arguments accepted */
-};
-
-static error_t quota_parse(int key, char *arg, struct argp_state *state)
-{
-	struct quota_args *a = state->input;
-
-	switch (key) {
-	case ARGP_KEY_ARG:
-		if (a->npos >= a->max)
-			usage_die(a->ctx, "unexpected argument '%s'", arg);
-		a->pos[a->npos++] = arg;
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-}
-
-static void parse_sel(struct ctx *ctx, const char *s, struct vm_sel *sel)
-{
-	if (!s)
-		usage_die(ctx, "missing VM (an id, or pid:PID)");
-	if (parse_vm_sel(s, sel))
-		usage_die(ctx, "'%s' is not a VM (an id, or pid:PID)", s);
-}
-
 static uint32_t parse_quota(struct ctx *ctx, const char *s)
 {
 	uint32_t n;
@@ -72,7 +42,7 @@ static int print_quota(struct ctx *ctx, const struct vm_info *vi)
 }
 
 static const struct argp get_argp = {
-	NULL, quota_parse, "VM",
+	NULL, pos_parse, "VM",
 	"Show a VM's quota and how many PASIDs it holds.  VM is a VM id as "
 	"'vm list' prints it, or pid:PID.",
 	NULL, NULL, NULL
@@ -80,13 +50,13 @@ static const struct argp get_argp = {
 
 int cmd_quota_get(struct ctx *ctx, int argc, char **argv)
 {
-	struct quota_args a = { .ctx = ctx, .max = 1 };
+	struct pos_args a = { .ctx = ctx, .max = 1 };
 	struct vm_info vi;
 	struct vm_sel sel;
 	int ret;
 
 	cmd_parse(ctx, &get_argp, argc, argv, &a);
-	parse_sel(ctx, a.pos[0], &sel);
+	vm_sel_arg(ctx, a.pos[0], &sel);
 	ret = vnl_open(ctx);
 	if (ret)
 		return ret;
@@ -99,7 +69,7 @@ int cmd_quota_get(struct ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp set_argp = {
-	NULL, quota_parse, "VM N",
+	NULL, pos_parse, "VM N",
 	"Set a VM's quota to N PASIDs.  N may not be below the PASIDs the VM "
 	"holds, nor above the pool size.  Needs CAP_NET_ADMIN.  Prints the "
 	"VM's quota afterwards, as 'quota get' does.",
@@ -108,7 +78,7 @@ static const struct argp set_argp = {
 
 int cmd_quota_set(struct ctx *ctx, int argc, char **argv)
 {
-	struct quota_args a = { .ctx = ctx, .max = 2 };
+	struct pos_args a = { .ctx = ctx, .max = 2 };
 	struct vm_info vi;
 	struct vm_sel sel;
 	struct nl_msg *msg;
@@ -117,7 +87,7 @@ int cmd_quota_set(struct ctx *ctx, int argc, char **argv)
 	int err, ret;
 
 	cmd_parse(ctx, &set_argp, argc, argv, &a);
-	parse_sel(ctx, a.pos[0], &sel);
+	vm_sel_arg(ctx, a.pos[0], &sel);
 	quota = parse_quota(ctx, a.pos[1]);
 	ret = vnl_open(ctx);
 	if (ret)
@@ -167,7 +137,7 @@ int cmd_quota_set(struct ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp default_argp = {
-	NULL, quota_parse, "[N]",
+	NULL, pos_parse, "[N]",
 	"Show the quota new VMs get, or set it to N (at most the pool size; "
 	"needs CAP_NET_ADMIN).  Existing VMs keep theirs.",
 	NULL, NULL, NULL
@@ -184,7 +154,7 @@ static int default_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 
 int cmd_quota_default(struct ctx *ctx, int argc, char **argv)
 {
-	struct quota_args a = { .ctx = ctx, .max = 1 };
+	struct pos_args a = { .ctx = ctx, .max = 1 };
 	json_object *root;
 	int64_t value = -1;
 	uint32_t quota = 0;

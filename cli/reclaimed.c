@@ -77,8 +77,8 @@ int cmd_reclaimed(struct ctx *ctx, int argc, char **argv)
 	cmd_parse(ctx, &reclaimed_argp, argc, argv, &a);
 	if (a.clear && a.vm)
 		usage_die(ctx, "--clear empties the whole log: it takes no --vm");
-	if (a.vm && parse_vm_sel(a.vm, &sel))
-		usage_die(ctx, "'%s' is not a VM (an id, or pid:PID)", a.vm);
+	if (a.vm)
+		vm_sel_arg(ctx, a.vm, &sel);
 	ret = vnl_open(ctx);
 	if (ret)
 		return ret;

@@ -67,8 +67,26 @@ int vfiopasidctl_main(int argc, char **argv);
  * statuses and of one-line error messages.
  */
 struct argp;
+struct argp_state;
 void cmd_parse(struct ctx *ctx, const struct argp *argp, int argc,
 	       char **argv, void *input);
+
+/*
+ * Positional arguments of a command, for cmd_parse(): at most @max of them
+ * (up to 2), a usage error beyond.  pos_parse is the argp parser.
+ */
+struct pos_args {
+	struct ctx	*ctx;
+	const char	*pos[2];
+	int		npos;
+	int		max;
+};
+
+int pos_parse(int key, char *arg, struct argp_state *state);
+
+/* A VM argument (an id, or pid:PID); a usage error when missing or bad */
+struct vm_sel;
+void vm_sel_arg(struct ctx *ctx, const char *s, struct vm_sel *sel);
 
 /* Command handlers */
 int cmd_status(struct ctx *ctx, int argc, char **argv);

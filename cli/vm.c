@@ -11,26 +11,6 @@
 #include "nl.h"
 #include "objects.h"
 
-struct vm_args {
-	struct ctx	*ctx;
-	const char	*vm;
-};
-
-static error_t vm_parse(int key, char *arg, struct argp_state *state)
-{
-	struct vm_args *a = state->input;
-
-	switch (key) {
-	case ARGP_KEY_ARG:
-		if (a->vm)
-			usage_die(a->ctx, "unexpected argument '%s'", arg);
-		a->vm = arg;
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-}
-
 static const struct argp list_argp = {
 	NULL, NULL, "",
 	"List the VMs: every process that has /dev/vfio-pasid open, with its "
@@ -57,7 +37,7 @@ int cmd_vm_list(struct ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp show_argp = {
-	NULL, vm_parse, "VM",
+	NULL, pos_parse, "VM",
 	"Show one VM and the PASIDs it holds.  VM is a VM id as 'vm list' "
 	"prints it, or pid:PID.",
 	NULL, NULL, NULL
@@ -65,21 +45,17 @@ static const struct argp show_argp = {
 
 int cmd_vm_show(struct ctx *ctx, int argc, char **argv)
 {
-	struct vm_args a = { .ctx = ctx };
+	struct pos_args a = { .ctx = ctx, .max = 1 };
 	struct dump_out d = {
 		.outer_key = "vm", .list_key = "pasids", .cols = pasid_cols,
 		.conv = pasid_obj,
 	};
 	struct vm_info vi;
 	struct vm_sel sel;
-	struct nl_msg *msg;
 	int err, ret;
 
 	cmd_parse(ctx, &show_argp, argc, argv, &a);
-	if (!a.vm)
-		usage_die(ctx, "missing VM (an id, or pid:PID)");
-	if (parse_vm_sel(a.vm, &sel))
-		usage_die(ctx, "'%s' is not a VM (an id, or pid:PID)", a.vm);
+	vm_sel_arg(ctx, a.pos[0], &sel);
 	ret = vnl_open(ctx);
 	if (ret)
 		return ret;
@@ -88,12 +64,8 @@ int cmd_vm_show(struct ctx *ctx, int argc, char **argv)
 		return ret;
 
 	d.head = vi.obj;
-	msg = vnl_msg_new(ctx, VFIO_PASID_CMD_PASID_GET, true);
-	if (msg && nla_put_u32(msg, VFIO_PASID_A_VM_ID, vi.vm_id) < 0) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	err = dump_list(ctx, msg, &d);
+	err = dump_list(ctx, vnl_dump_of_vm(ctx, VFIO_PASID_CMD_PASID_GET,
+					    vi.vm_id), &d);
 	json_object_put(vi.obj);
 	if (err)
 		return vm_failure(ctx, err, vi.vm_id);

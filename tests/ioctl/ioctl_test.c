@@ -14,7 +14,8 @@
  * default quota 10).  A VM is a process: a test forks children to get other
  * VMs and talks to them over socketpairs; their checks land in the shared
  * TAP state (tap.h).  Global counters, the VM list and the reclaim log come
- * from the generic netlink family, spoken by a small hand-written client.
+ * from the generic netlink family, spoken by a small hand-written client
+ * (common.c, shared with scale_test).
  *
  * Every test ends with the module idle (no VM, no PASID in use); the
  * harness checks that and cleans up after a test that fails half way.
@@ -23,7 +24,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,26 +36,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include <linux/capability.h>
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
 
-#include <linux/vfio_pasid.h>
-#include <linux/vfio_pasid_netlink.h>
-
+#include "common.h"
 #include "tap.h"
 
-#define DEV_PATH	"/dev/vfio-pasid"
-#define MOD_NAME	"vfio_pasid"
-#define MOD_SYSFS	"/sys/module/" MOD_NAME
 #define DEFAULT_QUOTA_PARAM MOD_SYSFS "/parameters/default_quota"
-
-#define PASID_LIMIT	0xFFFFFU
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* The two module configurations the tests run under */
 struct config {
@@ -75,20 +63,11 @@ static const struct config cfg_small = {
 	100, 163, 10,
 };
 
-static const char *module_path = "driver/vfio_pasid.ko";
 static const struct config *cfg;	/* loaded, or NULL */
 
 static uint32_t pool_size(void)
 {
 	return cfg->pasid_max - cfg->pasid_min + 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ------------------------------------------------------------------ */
@@ -178,13 +157,6 @@ static int quota_get(int fd, uint32_t *out)
 	return ret;
 }
 
-static int get_info(int fd, struct vfio_pasid_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	return ioctl(fd, VFIO_PASID_GET_INFO, info);
-}
-
 /* GET_INFO that must work; the field, or UINT32_MAX after a failure */
 enum info_field { INFO_VM_ID, INFO_QUOTA, INFO_COUNT };
 
@@ -229,240 +201,7 @@ static void free_n(int fd, uint32_t n, const uint32_t *pasids)
 }
 
 /* ------------------------------------------------------------------ */
-/* Generic netlink, by hand                                           */
-
-static int nl_fd = -1;
-static uint16_t nl_family;	/* vfio_pasid's id, resolved at each load */
-static uint32_t nl_seq;
-static char nl_extack[256];	/* extended-ack text of the last error */
-
-#define NL_BUF_SIZE	(64 * 1024)
-
-typedef void (*nl_cb_t)(struct nlattr **tb, void *arg);
-
-struct nl_attr {
-	uint16_t	type;
-	uint16_t	len;
-	const void	*data;
-};
-
-static int nl_open(void)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 20 };
-	int one = 1;
-
-	nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (nl_fd < 0)
-		return -errno;
-	setsockopt(nl_fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(nl_fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(nl_fd, (struct sockaddr *)&sa, sizeof(sa)))
-		return -errno;
-	return 0;
-}
-
-static void nl_parse(struct nlattr **tb, int max, void *data, int len)
-{
-	struct nlattr *a = data;
-
-	memset(tb, 0, (max + 1) * sizeof(*tb));
-	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
-	       a->nla_len <= len) {
-		int type = a->nla_type & NLA_TYPE_MASK;
-
-		if (type <= max)
-			tb[type] = a;
-		len -= NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
-}
-
-static void *nla_data(const struct nlattr *a)
-{
-	return (char *)a + NLA_HDRLEN;
-}
-
-static uint32_t nla_u32(const struct nlattr *a)
-{
-	uint32_t v = 0;
-
-	if (a)
-		memcpy(&v, nla_data(a), sizeof(v));
-	return v;
-}
-
-static uint64_t nla_u64(const struct nlattr *a)
-{
-	uint64_t v = 0;
-
-	if (a)
-		memcpy(&v, nla_data(a), sizeof(v));
-	return v;
-}
-
-static void nl_save_extack(struct nlmsghdr *nlh)
-{
-	struct nlmsgerr *e = NLMSG_DATA(nlh);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int off = NLMSG_HDRLEN + sizeof(*e);
-
-	nl_extack[0] = '\0';
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || (int)nlh->nlmsg_len <= off)
-		return;
-	nl_parse(tb, NLMSGERR_ATTR_MAX, (char *)nlh + off,
-		 nlh->nlmsg_len - off);
-	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(nl_extack, sizeof(nl_extack), "%s",
-			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-}
-
-/*
- * One request, do or dump, with at most one attribute; @cb sees every reply
- * message parsed into tb[0..maxattr].  Returns 0 or a negative errno.
- */
-static int nl_request(uint16_t family, uint8_t cmd, bool dump,
-		      const struct nl_attr *attr, int maxattr,
-		      nl_cb_t cb, void *arg)
-{
-	static char rbuf[NL_BUF_SIZE] __attribute__((aligned(8)));
-	char sbuf[512] __attribute__((aligned(8))) = { 0 };
-	struct nlmsghdr *nlh = (struct nlmsghdr *)sbuf;
-	struct nlattr *tb[64];
-	struct genlmsghdr *g;
-	uint32_t seq = ++nl_seq;
-
-	if (maxattr >= 64 || (attr && attr->len > 256))
-		return -EINVAL;
-	nlh->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (dump ? NLM_F_DUMP : 0);
-	nlh->nlmsg_seq = seq;
-	g = NLMSG_DATA(nlh);
-	g->cmd = cmd;
-	g->version = 1;
-	if (attr) {
-		struct nlattr *na = (struct nlattr *)(sbuf +
-						      NLMSG_ALIGN(nlh->nlmsg_len));
-
-		na->nla_type = attr->type;
-		na->nla_len = NLA_HDRLEN + attr->len;
-		memcpy(nla_data(na), attr->data, attr->len);
-		nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) +
-				 NLA_ALIGN(na->nla_len);
-	}
-	nl_extack[0] = '\0';
-	if (send(nl_fd, sbuf, nlh->nlmsg_len, 0) < 0)
-		return -errno;
-
-	for (;;) {
-		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);
-		int len;
-
-		if (n < 0)
-			return -errno;
-		len = n;
-		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				nl_save_extack(nlh);
-				return e->error;
-			}
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				int err = 0;
-
-				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
-					memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
-				return err;
-			}
-			if (nlh->nlmsg_type != family)
-				continue;
-			nl_parse(tb, maxattr, (char *)NLMSG_DATA(nlh) +
-				 GENL_HDRLEN, nlh->nlmsg_len -
-				 NLMSG_LENGTH(GENL_HDRLEN));
-			if (cb)
-				cb(tb, arg);
-		}
-	}
-}
-
-static void family_cb(struct nlattr **tb, void *arg)
-{
-	if (tb[CTRL_ATTR_FAMILY_ID])
-		memcpy(arg, nla_data(tb[CTRL_ATTR_FAMILY_ID]), sizeof(uint16_t));
-}
-
-/* The family's id, or a negative errno */
-static int nl_resolve(const char *name)
-{
-	struct nl_attr a = { CTRL_ATTR_FAMILY_NAME, strlen(name) + 1, name };
-	uint16_t id = 0;
-	int ret;
-
-	ret = nl_request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, false, &a,
-			 CTRL_ATTR_MAX, family_cb, &id);
-	if (ret)
-		return ret;
-	return id ? id : -ENOENT;
-}
-
-struct stats {
-	uint32_t	pool_min, pool_max, pool_size;
-	uint32_t	in_use, vm_count, default_quota;
-	uint64_t	allocated, freed, reclaimed;
-	uint64_t	quota_refusals, pool_refusals;
-	char		backend[32];
-	int		seen;
-};
-
-static void stats_cb(struct nlattr **tb, void *arg)
-{
-	struct stats *s = arg;
-
-	s->seen = tb[VFIO_PASID_A_IN_USE] && tb[VFIO_PASID_A_VM_COUNT] &&
-		  tb[VFIO_PASID_A_ALLOCATED] && tb[VFIO_PASID_A_FREED] &&
-		  tb[VFIO_PASID_A_RECLAIMED] &&
-		  tb[VFIO_PASID_A_QUOTA_REFUSALS] &&
-		  tb[VFIO_PASID_A_POOL_REFUSALS];
-	s->pool_min = nla_u32(tb[VFIO_PASID_A_POOL_MIN]);
-	s->pool_max = nla_u32(tb[VFIO_PASID_A_POOL_MAX]);
-	s->pool_size = nla_u32(tb[VFIO_PASID_A_POOL_SIZE]);
-	s->in_use = nla_u32(tb[VFIO_PASID_A_IN_USE]);
-	s->vm_count = nla_u32(tb[VFIO_PASID_A_VM_COUNT]);
-	s->default_quota = nla_u32(tb[VFIO_PASID_A_DEFAULT_QUOTA]);
-	s->allocated = nla_u64(tb[VFIO_PASID_A_ALLOCATED]);
-	s->freed = nla_u64(tb[VFIO_PASID_A_FREED]);
-	s->reclaimed = nla_u64(tb[VFIO_PASID_A_RECLAIMED]);
-	s->quota_refusals = nla_u64(tb[VFIO_PASID_A_QUOTA_REFUSALS]);
-	s->pool_refusals = nla_u64(tb[VFIO_PASID_A_POOL_REFUSALS]);
-	if (tb[VFIO_PASID_A_BACKEND])
-		snprintf(s->backend, sizeof(s->backend), "%s",
-			 (char *)nla_data(tb[VFIO_PASID_A_BACKEND]));
-}
-
-/* STATS_GET; false (and the test failed) when it does not work */
-static bool stats_get(struct stats *s)
-{
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	ret = nl_request(nl_family, VFIO_PASID_CMD_STATS_GET, false, NULL,
-			 VFIO_PASID_A_MAX, stats_cb, s);
-	if (ret) {
-		tap_fail("netlink STATS_GET: %s %s", errno_name(-ret), nl_extack);
-		return false;
-	}
-	if (!s->seen) {
-		tap_fail("netlink STATS_GET: reply lacks a counter");
-		return false;
-	}
-	return true;
-}
+/* Generic netlink requests (the client is in common.c)               */
 
 /* VM_GET: one VM (do) or all of them (dump) */
 struct vm_rec {
@@ -659,23 +398,8 @@ static bool msg_recv(int sock, struct msg *m, uint32_t op)
 static bool send_fd(int sock, int fd)
 {
 	char c = 'F';
-	struct iovec iov = { &c, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
-	memset(u.buf, 0, sizeof(u.buf));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != 1) {
+	if (send_with_fd(sock, &c, 1, fd) != 1) {
 		tap_fail("sendmsg(SCM_RIGHTS): %s", errno_name(errno));
 		return false;
 	}
@@ -685,28 +409,16 @@ static bool send_fd(int sock, int fd)
 static int recv_fd(int sock)
 {
 	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *cm;
 	int fd;
 
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1) {
+	if (recv_with_fd(sock, &c, 1, &fd, NULL) != 1) {
 		tap_fail("recvmsg(SCM_RIGHTS): %s", errno_name(errno));
 		return -1;
 	}
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+	if (fd < 0) {
 		tap_fail("recvmsg: no descriptor came");
 		return -1;
 	}
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
 }
 
@@ -841,30 +553,7 @@ static void cleanup_test(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Module loading                                                      */
-
-static bool module_present(void)
-{
-	return access(MOD_SYSFS, F_OK) == 0;
-}
-
-static int module_load(const char *params)
-{
-	int fd, ret, err;
-
-	fd = open(module_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = errno;
-	close(fd);
-	return ret ? -err : 0;
-}
-
-static int module_unload(void)
-{
-	return syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK) ? -errno : 0;
-}
+/* Module state                                                        */
 
 /* Counters of the module, checked idle: no VM, nothing in use, balanced */
 static void check_idle(const char *when)
@@ -1292,12 +981,7 @@ static void test_unload(void)
 		return;
 	}
 	cfg = NULL;
-	EXPECT_TRUE(!module_present(), "%s is still present", MOD_SYSFS);
-	EXPECT_ERRNO(ENOENT, access(DEV_PATH, F_OK));
-	ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
-	EXPECT_TRUE(ret == -ENOENT,
-		    "family %s after unload: expected ENOENT, got %s",
-		    VFIO_PASID_FAMILY_NAME, ret < 0 ? errno_name(-ret) : "an id");
+	expect_unloaded();
 }
 
 /* ------------------------------------------------------------------ */
@@ -3065,11 +2749,7 @@ static void test_balance(void)
 
 enum need { NONE, MODULE };
 
-static const struct test {
-	const char	*name;
-	void		(*fn)(void);
-	enum need	need;
-} tests[] = {
+static const struct test tests[] = {
 	{ "module: load refuses bad parameters", test_load_bad_params, NONE },
 	{ "module: load with defaults (backend=emulated)", test_load_default, NONE },
 	{ "uapi: NESTING_GET_IOMMU_UAPI_VERSION returns 1", test_uapi_version, MODULE },
@@ -3122,116 +2802,38 @@ static const struct test {
 	{ "module: unload (small pool)", test_unload, MODULE },
 };
 
-static void watchdog(int sig)
+static bool module_loaded(void)
 {
-	static const char msg[] = "Bail out! watchdog: the tests took too long\n";
-
-	(void)sig;
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	_exit(1);
+	return cfg;
 }
 
-static void usage(FILE *f, const char *prog)
+/* After each test: clean up; every test leaves the module idle */
+static void after_test(const struct test *tc)
 {
-	fprintf(f,
-		"Usage: %s [-m MODULE.ko] [-f]\n"
-		"Tests the ioctls of /dev/vfio-pasid; TAP on stdout.\n"
-		"Run as root in the test VM (tests/vm/run -- %s), from the project root.\n"
-		"  -m PATH  the module to load (default driver/vfio_pasid.ko)\n"
-		"  -f       run outside the test VM (VM_GUEST unset): loads a module into this kernel\n",
-		prog, prog);
+	cleanup_test();
+	if (cfg && tc->fn != test_balance)
+		check_idle("after the test");
 }
 
 int main(int argc, char **argv)
 {
-	const unsigned int n_tests = ARRAY_SIZE(tests);
-	bool force = false;
-	unsigned int i;
-	double t0 = now(), t;
-	int opt, ret;
+	static const struct harness h = {
+		.what = "Tests the ioctls of /dev/vfio-pasid",
+		.synopsis = "",
+		.help = "",
+		.opts = "",
+		.timeout = 300,
+	};
+	double t0 = now();
+	int ret;
 
-	while ((opt = getopt(argc, argv, "m:fh")) != -1) {
-		switch (opt) {
-		case 'm':
-			module_path = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
-
-	tap_init();
-	if (geteuid() != 0) {
-		printf("Bail out! must run as root, inside the test VM\n");
-		return 1;
-	}
-	if (!force && !getenv("VM_GUEST")) {
-		printf("Bail out! not in the test VM (VM_GUEST unset): run "
-		       "'tests/vm/run -- %s', or pass -f to load the module "
-		       "into this kernel\n", argv[0]);
-		return 1;
-	}
-	if (access(module_path, R_OK)) {
-		printf("Bail out! %s: %s: build it with 'make module'\n",
-		       module_path, strerror(errno));
-		return 1;
-	}
-	ret = nl_open();
-	if (ret) {
-		printf("Bail out! netlink socket: %s\n", strerror(-ret));
-		return 1;
-	}
-	if (module_present()) {
-		printf("# %s is loaded: unloading it first\n", MOD_NAME);
-		ret = module_unload();
-		if (ret) {
-			printf("Bail out! %s is loaded and cannot be unloaded "
-			       "(%s): close what uses %s and rmmod it\n",
-			       MOD_NAME, strerror(-ret), DEV_PATH);
-			return 1;
-		}
-	}
+	ret = harness_start(argc, argv, &h);
+	if (ret >= 0)
+		return ret;
 	snprintf(self_comm, sizeof(self_comm), "%s", program_invocation_short_name);
 	prctl(PR_GET_NAME, self_comm);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, watchdog);
-	alarm(300);
 
-	printf("1..%u\n", n_tests);
-	for (i = 0; i < n_tests; i++) {
-		const struct test *tc = &tests[i];
-
-		tap_begin();
-		if (tc->need == MODULE && !cfg) {
-			tap_end(tc->name, "the module is not loaded");
-			continue;
-		}
-		t = now();
-		tc->fn();
-		cleanup_test();
-		/* every test leaves the module idle */
-		if (cfg && tc->fn != test_balance)
-			check_idle("after the test");
-		if (now() - t > 1.0)
-			tap_note("took %.1f s", now() - t);
-		tap_end(tc->name, NULL);
-	}
-	if (cfg || module_present())
-		module_unload();
-	printf("# %d of %u tests failed, %.1f s\n", tap_failures, n_tests,
-	       now() - t0);
-	return tap_failures ? 1 : 0;
+	harness_run(tests, ARRAY_SIZE(tests), module_loaded, after_test);
+	return harness_end(cfg, ARRAY_SIZE(tests), t0);
 }

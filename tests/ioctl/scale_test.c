@@ -32,7 +32,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -41,49 +40,26 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-#include <time.h>
 
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
-
-#include <linux/vfio_pasid.h>
-#include <linux/vfio_pasid_netlink.h>
-
+#include "common.h"
 #include "tap.h"
 
-#define DEV_PATH	"/dev/vfio-pasid"
-#define MOD_NAME	"vfio_pasid"
-#define MOD_SYSFS	"/sys/module/" MOD_NAME
 #define MOD_REFCNT	MOD_SYSFS "/refcnt"
 
-#define PASID_LIMIT	0xFFFFFU
 #define POOL_SIZE	PASID_LIMIT	/* pasid_min 1, pasid_max 0xFFFFF */
 #define MOD_PARAMS	"default_quota=1048575"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Failures reported one by one before they are only counted */
 #define MAX_REPORTS	8
 
-static const char *module_path = "driver/vfio_pasid.ko";
 static bool loaded;
 static unsigned int n_pasids = 1000000;	/* test 1 */
 static unsigned int n_vms = 10000;		/* test 2 */
 static unsigned int n_forkers = 2;		/* test 2: forking processes */
 static char self_comm[16];
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------------ */
 /* Bitmaps over the PASID space                                        */
@@ -117,245 +93,20 @@ static int pasid_alloc(int fd, uint32_t *out)
 	return ret;
 }
 
-static int get_info(int fd, struct vfio_pasid_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	return ioctl(fd, VFIO_PASID_GET_INFO, info);
-}
-
 /* ------------------------------------------------------------------ */
-/* Generic netlink, by hand                                            */
+/* Generic netlink (the client is in common.c)                         */
 
-static int nl_fd = -1;
-static uint16_t nl_family;
-static uint32_t nl_seq;
-
-/* A netlink socket, or -1 (the test failed) */
+/* A netlink socket of its own, or -1 (the test failed) */
 static int nl_socket(void)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 20 };
-	int one = 1, fd;
+	int fd = nl_socket_open();
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (fd < 0) {
-		tap_fail("netlink socket: %s", errno_name(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		tap_fail("netlink bind: %s", errno_name(errno));
-		close(fd);
+		tap_fail("netlink socket: %s", errno_name(-fd));
+		errno = -fd;
 		return -1;
 	}
 	return fd;
-}
-
-static void nl_parse(struct nlattr **tb, int max, void *data, int len)
-{
-	struct nlattr *a = data;
-
-	memset(tb, 0, (max + 1) * sizeof(*tb));
-	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
-	       a->nla_len <= len) {
-		int type = a->nla_type & NLA_TYPE_MASK;
-
-		if (type <= max)
-			tb[type] = a;
-		len -= NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
-}
-
-static void *nla_data(const struct nlattr *a)
-{
-	return (char *)a + NLA_HDRLEN;
-}
-
-static uint32_t nla_u32(const struct nlattr *a)
-{
-	uint32_t v = 0;
-
-	if (a)
-		memcpy(&v, nla_data(a), sizeof(v));
-	return v;
-}
-
-static uint64_t nla_u64(const struct nlattr *a)
-{
-	uint64_t v = 0;
-
-	if (a)
-		memcpy(&v, nla_data(a), sizeof(v));
-	return v;
-}
-
-static void nl_extack(struct nlmsghdr *nlh, char *buf, size_t size)
-{
-	struct nlmsgerr *e = NLMSG_DATA(nlh);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int off = NLMSG_HDRLEN + sizeof(*e);
-
-	buf[0] = '\0';
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || (int)nlh->nlmsg_len <= off)
-		return;
-	nl_parse(tb, NLMSGERR_ATTR_MAX, (char *)nlh + off,
-		 nlh->nlmsg_len - off);
-	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(buf, size, "(%s)",
-			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-}
-
-/* Build a request into @buf, with attribute @attr when it is not 0 */
-static size_t nl_build(char *buf, uint16_t family, uint8_t cmd,
-		       uint16_t flags, uint32_t seq, uint16_t attr,
-		       const void *data, uint16_t len)
-{
-	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-	struct genlmsghdr *g;
-
-	memset(buf, 0, 256);
-	nlh->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	g = NLMSG_DATA(nlh);
-	g->cmd = cmd;
-	g->version = VFIO_PASID_FAMILY_VERSION;
-	if (attr) {
-		struct nlattr *na = (struct nlattr *)(buf +
-						      NLMSG_ALIGN(nlh->nlmsg_len));
-
-		na->nla_type = attr;
-		na->nla_len = NLA_HDRLEN + len;
-		memcpy(nla_data(na), data, len);
-		nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) +
-				 NLA_ALIGN(na->nla_len);
-	}
-	return nlh->nlmsg_len;
-}
-
-/*
- * A do request with at most one attribute on nl_fd; @cb sees the reply
- * parsed into tb[0..maxattr].  0 or a negative errno.
- */
-static int nl_do(uint16_t family, uint8_t cmd, uint16_t attr,
-		 const void *data, uint16_t len, int maxattr,
-		 void (*cb)(struct nlattr **tb, void *arg), void *arg)
-{
-	static char rbuf[16384] __attribute__((aligned(8)));
-	char sbuf[256] __attribute__((aligned(8)));
-	struct nlattr *tb[64];
-	struct nlmsghdr *nlh;
-	uint32_t seq = ++nl_seq;
-	char ea[256];
-	size_t slen;
-
-	slen = nl_build(sbuf, family, cmd, NLM_F_ACK, seq, attr, data, len);
-	if (send(nl_fd, sbuf, slen, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);
-		int left;
-
-		if (n < 0)
-			return -errno;
-		left = n;
-		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, left);
-		     nlh = NLMSG_NEXT(nlh, left)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				if (e->error && family != GENL_ID_CTRL) {
-					nl_extack(nlh, ea, sizeof(ea));
-					tap_note("netlink command %u: %s %s",
-						 cmd, errno_name(-e->error), ea);
-				}
-				return e->error;
-			}
-			if (nlh->nlmsg_type != family)
-				continue;
-			nl_parse(tb, maxattr, (char *)NLMSG_DATA(nlh) +
-				 GENL_HDRLEN, nlh->nlmsg_len -
-				 NLMSG_LENGTH(GENL_HDRLEN));
-			if (cb)
-				cb(tb, arg);
-		}
-	}
-}
-
-static void family_cb(struct nlattr **tb, void *arg)
-{
-	if (tb[CTRL_ATTR_FAMILY_ID])
-		memcpy(arg, nla_data(tb[CTRL_ATTR_FAMILY_ID]), sizeof(uint16_t));
-}
-
-static int nl_resolve(const char *name)
-{
-	uint16_t id = 0;
-	int ret;
-
-	ret = nl_do(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_NAME,
-		    name, strlen(name) + 1, CTRL_ATTR_MAX, family_cb, &id);
-	if (ret)
-		return ret;
-	return id ? id : -ENOENT;
-}
-
-struct stats {
-	uint32_t	pool_size, in_use, vm_count, default_quota;
-	uint32_t	log_size, log_count;
-	uint64_t	allocated, freed, reclaimed, log_dropped;
-	uint64_t	quota_refusals, pool_refusals;
-	bool		seen;
-};
-
-static void stats_cb(struct nlattr **tb, void *arg)
-{
-	struct stats *s = arg;
-
-	s->seen = tb[VFIO_PASID_A_IN_USE] && tb[VFIO_PASID_A_VM_COUNT] &&
-		  tb[VFIO_PASID_A_ALLOCATED] && tb[VFIO_PASID_A_FREED] &&
-		  tb[VFIO_PASID_A_RECLAIMED] &&
-		  tb[VFIO_PASID_A_RECLAIM_LOG_SIZE] &&
-		  tb[VFIO_PASID_A_RECLAIM_LOG_COUNT] &&
-		  tb[VFIO_PASID_A_RECLAIM_LOG_DROPPED];
-	s->pool_size = nla_u32(tb[VFIO_PASID_A_POOL_SIZE]);
-	s->in_use = nla_u32(tb[VFIO_PASID_A_IN_USE]);
-	s->vm_count = nla_u32(tb[VFIO_PASID_A_VM_COUNT]);
-	s->default_quota = nla_u32(tb[VFIO_PASID_A_DEFAULT_QUOTA]);
-	s->log_size = nla_u32(tb[VFIO_PASID_A_RECLAIM_LOG_SIZE]);
-	s->log_count = nla_u32(tb[VFIO_PASID_A_RECLAIM_LOG_COUNT]);
-	s->allocated = nla_u64(tb[VFIO_PASID_A_ALLOCATED]);
-	s->freed = nla_u64(tb[VFIO_PASID_A_FREED]);
-	s->reclaimed = nla_u64(tb[VFIO_PASID_A_RECLAIMED]);
-	s->log_dropped = nla_u64(tb[VFIO_PASID_A_RECLAIM_LOG_DROPPED]);
-	s->quota_refusals = nla_u64(tb[VFIO_PASID_A_QUOTA_REFUSALS]);
-	s->pool_refusals = nla_u64(tb[VFIO_PASID_A_POOL_REFUSALS]);
-}
-
-/* STATS_GET; false (and the test failed) when it does not work */
-static bool stats_get(struct stats *s)
-{
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	ret = nl_do(nl_family, VFIO_PASID_CMD_STATS_GET, 0, NULL, 0,
-		    VFIO_PASID_A_MAX, stats_cb, s);
-	if (ret) {
-		tap_fail("netlink STATS_GET: %s", errno_name(-ret));
-		return false;
-	}
-	if (!s->seen) {
-		tap_fail("netlink STATS_GET: reply lacks a counter");
-		return false;
-	}
-	return true;
 }
 
 /* The counters balance: ALLOCATED == FREED + RECLAIMED */
@@ -403,7 +154,8 @@ static bool dump_start(struct dump *d, int fd, uint8_t cmd, uint32_t vm_id,
 		       size_t bufsz,
 		       void (*cb)(struct nlattr **tb, void *arg), void *arg)
 {
-	char sbuf[256] __attribute__((aligned(8)));
+	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(vm_id), &vm_id };
+	char sbuf[NL_SBUF_SIZE] __attribute__((aligned(8)));
 	size_t len;
 
 	memset(d, 0, sizeof(*d));
@@ -420,7 +172,7 @@ static bool dump_start(struct dump *d, int fd, uint8_t cmd, uint32_t vm_id,
 		return false;
 	}
 	len = nl_build(sbuf, nl_family, cmd, NLM_F_DUMP, d->seq,
-		       vm_id ? VFIO_PASID_A_VM_ID : 0, &vm_id, sizeof(vm_id));
+		       vm_id ? &a : NULL);
 	if (send(fd, sbuf, len, 0) != (ssize_t)len) {
 		tap_fail("netlink send: %s", errno_name(errno));
 		d->finished = true;
@@ -475,19 +227,18 @@ static void dump_step(struct dump *d)
 			struct nlmsgerr *e = NLMSG_DATA(nlh);
 			char ea[256];
 
-			nl_extack(nlh, ea, sizeof(ea));
+			nl_extack_text(nlh, ea, sizeof(ea));
 			d->err = e->error;
 			d->finished = true;
-			tap_fail("dump of command %u: NLMSG_ERROR %s %s after %lu entries",
-				 d->cmd, errno_name(-e->error), ea, d->entries);
+			tap_fail("dump of command %u: NLMSG_ERROR %s %s%s%s after %lu entries",
+				 d->cmd, errno_name(-e->error), ea[0] ? "(" : "",
+				 ea, ea[0] ? ")" : "", d->entries);
 			return;
 		}
 		if (nlh->nlmsg_type == NLMSG_DONE) {
-			int err = 0;
+			int err;
 
-			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
-				memcpy(&err, NLMSG_DATA(nlh), sizeof(err));
-			else
+			if (!nl_done_err(nlh, &err))
 				dump_fault(d, "dump: NLMSG_DONE without an error code");
 			d->err = err;
 			d->finished = true;
@@ -537,29 +288,6 @@ static void dump_free(struct dump *d)
 
 /* ------------------------------------------------------------------ */
 /* Module loading                                                      */
-
-static bool module_present(void)
-{
-	return access(MOD_SYSFS, F_OK) == 0;
-}
-
-static int module_load(const char *params)
-{
-	int fd, ret, err;
-
-	fd = open(module_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = errno;
-	close(fd);
-	return ret ? -err : 0;
-}
-
-static int module_unload(void)
-{
-	return syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK) ? -errno : 0;
-}
 
 static long module_refcnt(void)
 {
@@ -623,12 +351,7 @@ static void test_unload(void)
 	loaded = false;
 	if (now() - t > 0.1)
 		tap_note("unload succeeded after %.2f s of EWOULDBLOCK", now() - t);
-	EXPECT_TRUE(!module_present(), "%s is still present", MOD_SYSFS);
-	EXPECT_ERRNO(ENOENT, access(DEV_PATH, F_OK));
-	ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
-	EXPECT_TRUE(ret == -ENOENT,
-		    "family %s after unload: expected ENOENT, got %s",
-		    VFIO_PASID_FAMILY_NAME, ret < 0 ? errno_name(-ret) : "an id");
+	expect_unloaded();
 }
 
 /* ------------------------------------------------------------------ */
@@ -994,28 +717,11 @@ static pid_t forkers[16];
 static __attribute__((noreturn)) void vm_child(int sock)
 {
 	struct vm_msg m = { .pid = getpid() };
-	struct iovec iov = { &m, sizeof(m) };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 
-	if (fd < 0) {
+	if (fd < 0)
 		m.err = errno;
-	} else {
-		memset(u.buf, 0, sizeof(u.buf));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != sizeof(m))
+	if (send_with_fd(sock, &m, sizeof(m), fd) != sizeof(m))
 		_exit(2);
 	_exit(fd < 0);
 }
@@ -1057,19 +763,9 @@ static __attribute__((noreturn)) void forker(int sock, unsigned int count)
 /* Receive one child's report: its descriptor, or -1 */
 static int recv_vm(int sock, struct vm_msg *m)
 {
-	struct iovec iov = { m, sizeof(*m) };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-	};
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	struct cmsghdr *cm;
+	int fd, ret, flags;
 	ssize_t n;
-	int fd, ret;
 
 	memset(m, 0, sizeof(*m));
 	do
@@ -1079,7 +775,7 @@ static int recv_vm(int sock, struct vm_msg *m)
 		tap_fail("no VM descriptor within 30 s (%u received)", vms_n);
 		return -2;
 	}
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	n = recv_with_fd(sock, m, sizeof(*m), &fd, &flags);
 	if (n == 0) {
 		tap_fail("the forkers are gone after %u descriptors", vms_n);
 		return -2;
@@ -1088,14 +784,10 @@ static int recv_vm(int sock, struct vm_msg *m)
 		tap_fail("recvmsg: %s", n < 0 ? errno_name(errno) : "short message");
 		return -2;
 	}
-	if (mh.msg_flags & MSG_CTRUNC) {
+	if (flags & MSG_CTRUNC) {
 		tap_fail("recvmsg: control data truncated (RLIMIT_NOFILE?)");
 		return -2;
 	}
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
 }
 
@@ -1441,12 +1133,6 @@ static void test_vms_release(void)
 
 /* ------------------------------------------------------------------ */
 
-struct test {
-	const char	*name;
-	void		(*fn)(void);
-	bool		need_module;
-};
-
 static const struct test tests[] = {
 	{ "module: load with default_quota=1048575 (the whole pool)", test_load, false },
 	{ "1M: one VM allocates 1,000,000 PASIDs, none twice", test_big_alloc, true },
@@ -1471,30 +1157,6 @@ static const struct test tests[] = {
 	{ "module: unload", test_unload, true },
 };
 
-static void watchdog(int sig)
-{
-	static const char msg[] = "Bail out! watchdog: the tests took too long\n";
-
-	(void)sig;
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	_exit(1);
-}
-
-static void usage(FILE *f, const char *prog)
-{
-	fprintf(f,
-		"Usage: %s [-m MODULE.ko] [-n PASIDS] [-v VMS] [-w FORKERS] [-f]\n"
-		"Tests /dev/vfio-pasid at scale: 1,000,000 PASIDs, 10,000 VMs; TAP on stdout.\n"
-		"Run as root in the test VM (tests/vm/run -- %s), from the project root.\n"
-		"  -m PATH  the module to load (default driver/vfio_pasid.ko)\n"
-		"  -n N     PASIDs of the big VM (default 1000000)\n"
-		"  -v N     VMs to create (default 10000)\n"
-		"  -w N     forking processes creating them (default 2)\n"
-		"  -f       run outside the test VM (VM_GUEST unset): loads a module into this kernel\n",
-		prog, prog);
-}
-
 static unsigned int parse_num(const char *s, unsigned int min, unsigned int max)
 {
 	char *end;
@@ -1509,104 +1171,52 @@ static unsigned int parse_num(const char *s, unsigned int min, unsigned int max)
 	return v;
 }
 
+static void own_opt(int opt, const char *arg)
+{
+	switch (opt) {
+	case 'n':
+		n_pasids = parse_num(arg, 1, POOL_SIZE);
+		break;
+	case 'v':
+		n_vms = parse_num(arg, 1, 100000);
+		break;
+	case 'w':
+		n_forkers = parse_num(arg, 1, ARRAY_SIZE(forkers));
+		break;
+	}
+}
+
+static bool module_loaded(void)
+{
+	return loaded;
+}
+
 int main(int argc, char **argv)
 {
-	const unsigned int n_tests = ARRAY_SIZE(tests);
-	bool force = false;
-	double t0 = now(), t;
+	static const struct harness h = {
+		.what = "Tests /dev/vfio-pasid at scale: 1,000,000 PASIDs, 10,000 VMs",
+		.synopsis = " [-n PASIDS] [-v VMS] [-w FORKERS]",
+		.help = "  -n N     PASIDs of the big VM (default 1000000)\n"
+			"  -v N     VMs to create (default 10000)\n"
+			"  -w N     forking processes creating them (default 2)\n",
+		.opts = "n:v:w:",
+		.opt = own_opt,
+		.timeout = 240,
+	};
+	double t0 = now();
 	unsigned int i;
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt(argc, argv, "m:n:v:w:fh")) != -1) {
-		switch (opt) {
-		case 'm':
-			module_path = optarg;
-			break;
-		case 'n':
-			n_pasids = parse_num(optarg, 1, POOL_SIZE);
-			break;
-		case 'v':
-			n_vms = parse_num(optarg, 1, 100000);
-			break;
-		case 'w':
-			n_forkers = parse_num(optarg, 1, ARRAY_SIZE(forkers));
-			break;
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return 2;
-	}
-
-	tap_init();
-	if (geteuid() != 0) {
-		printf("Bail out! must run as root, inside the test VM\n");
-		return 1;
-	}
-	if (!force && !getenv("VM_GUEST")) {
-		printf("Bail out! not in the test VM (VM_GUEST unset): run "
-		       "'tests/vm/run -- %s', or pass -f to load the module "
-		       "into this kernel\n", argv[0]);
-		return 1;
-	}
-	if (access(module_path, R_OK)) {
-		printf("Bail out! %s: %s: build it with 'make module'\n",
-		       module_path, strerror(errno));
-		return 1;
-	}
-	tap_begin();
-	nl_fd = nl_socket();
-	if (nl_fd < 0) {
-		printf("Bail out! netlink socket: %s\n", strerror(errno));
-		return 1;
-	}
-	if (module_present()) {
-		printf("# %s is loaded: unloading it first\n", MOD_NAME);
-		ret = module_unload();
-		if (ret) {
-			printf("Bail out! %s is loaded and cannot be unloaded "
-			       "(%s): close what uses %s and rmmod it\n",
-			       MOD_NAME, strerror(-ret), DEV_PATH);
-			return 1;
-		}
-	}
+	ret = harness_start(argc, argv, &h);
+	if (ret >= 0)
+		return ret;
 	prctl(PR_GET_NAME, self_comm);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, watchdog);
-	alarm(240);
 
-	printf("1..%u\n", n_tests);
-	for (i = 0; i < n_tests; i++) {
-		const struct test *tc = &tests[i];
-
-		tap_begin();
-		if (tc->need_module && !loaded) {
-			tap_end(tc->name, "the module is not loaded");
-			continue;
-		}
-		t = now();
-		tc->fn();
-		if (now() - t > 1.0)
-			tap_note("took %.1f s", now() - t);
-		tap_end(tc->name, NULL);
-	}
+	harness_run(tests, ARRAY_SIZE(tests), module_loaded, NULL);
 	/* a test that failed half way may leave descriptors: let them go */
 	if (big_fd >= 0)
 		close(big_fd);
 	for (i = 0; i < vms_n; i++)
 		close(vms[i].fd);
-	if (loaded || module_present())
-		module_unload();
-	printf("# %d of %u tests failed, %.1f s\n", tap_failures, n_tests,
-	       now() - t0);
-	return tap_failures ? 1 : 0;
+	return harness_end(loaded, ARRAY_SIZE(tests), t0);
 }

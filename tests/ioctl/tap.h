@@ -34,9 +34,10 @@ struct tap_state {
 	char		diag[TAP_DIAG_MAX];
 };
 
-static struct tap_state *tap;
-static int tap_count;
-static int tap_failures;
+/* Defined once, in common.c: every file of a program shares them */
+extern struct tap_state *tap;
+extern int tap_count;
+extern int tap_failures;
 
 static inline const char *errno_name(int e)
 {

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * common.c - support code shared by ioctl_test and scale_test
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "common.h"
+#include "tap.h"
+
+/* The state of tap.h, one for the whole program */
+struct tap_state *tap;
+int tap_count;
+int tap_failures;
+
+double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int get_info(int fd, struct vfio_pasid_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return ioctl(fd, VFIO_PASID_GET_INFO, info);
+}
+
+/* ------------------------------------------------------------------ */
+/* Generic netlink, by hand                                            */
+
+int nl_fd = -1;
+uint16_t nl_family;
+uint32_t nl_seq;
+char nl_extack[256];
+
+#define NL_BUF_SIZE	(64 * 1024)
+
+int nl_socket_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 20 };
+	int one = 1, fd, err;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+void nl_parse(struct nlattr **tb, int max, void *data, int len)
+{
+	struct nlattr *a = data;
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	       a->nla_len <= len) {
+		int type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type <= max)
+			tb[type] = a;
+		len -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+}
+
+void *nla_data(const struct nlattr *a)
+{
+	return (char *)a + NLA_HDRLEN;
+}
+
+uint32_t nla_u32(const struct nlattr *a)
+{
+	uint32_t v = 0;
+
+	if (a)
+		memcpy(&v, nla_data(a), sizeof(v));
+	return v;
+}
+
+uint64_t nla_u64(const struct nlattr *a)
+{
+	uint64_t v = 0;
+
+	if (a)
+		memcpy(&v, nla_data(a), sizeof(v));
+	return v;
+}
+
+void nl_extack_text(struct nlmsghdr *nlh, char *buf, size_t size)
+{
+	struct nlmsgerr *e = NLMSG_DATA(nlh);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	int off = NLMSG_HDRLEN + sizeof(*e);
+
+	buf[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || (int)nlh->nlmsg_len <= off)
+		return;
+	nl_parse(tb, NLMSGERR_ATTR_MAX, (char *)nlh + off,
+		 nlh->nlmsg_len - off);
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(buf, size, "%s",
+			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+}
+
+bool nl_done_err(const struct nlmsghdr *nlh, int *err)
+{
+	*err = 0;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(int)))
+		return false;
+	memcpy(err, NLMSG_DATA(nlh), sizeof(*err));
+	return true;
+}
+
+size_t nl_build(char *buf, uint16_t family, uint8_t cmd, uint16_t flags,
+		uint32_t seq, const struct nl_attr *attr)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct genlmsghdr *g;
+
+	memset(buf, 0, NL_SBUF_SIZE);
+	nlh->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	nlh->nlmsg_type = family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	g = NLMSG_DATA(nlh);
+	g->cmd = cmd;
+	g->version = VFIO_PASID_FAMILY_VERSION;
+	if (attr) {
+		struct nlattr *na = (struct nlattr *)(buf +
+						      NLMSG_ALIGN(nlh->nlmsg_len));
+
+		na->nla_type = attr->type;
+		na->nla_len = NLA_HDRLEN + attr->len;
+		memcpy(nla_data(na), attr->data, attr->len);
+		nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) +
+				 NLA_ALIGN(na->nla_len);
+	}
+	return nlh->nlmsg_len;
+}
+
+int nl_request(uint16_t family, uint8_t cmd, bool dump,
+	       const struct nl_attr *attr, int maxattr, nl_cb_t cb, void *arg)
+{
+	static char rbuf[NL_BUF_SIZE] __attribute__((aligned(8)));
+	char sbuf[NL_SBUF_SIZE] __attribute__((aligned(8)));
+	struct nlattr *tb[64];
+	struct nlmsghdr *nlh;
+	uint32_t seq = ++nl_seq;
+	size_t slen;
+
+	if (maxattr >= 64 || (attr && attr->len > NL_ATTR_MAX_LEN))
+		return -EINVAL;
+	slen = nl_build(sbuf, family, cmd, NLM_F_ACK | (dump ? NLM_F_DUMP : 0),
+			seq, attr);
+	nl_extack[0] = '\0';
+	if (send(nl_fd, sbuf, slen, 0) < 0)
+		return -errno;
+
+	for (;;) {
+		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);
+		int len;
+
+		if (n < 0)
+			return -errno;
+		len = n;
+		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				nl_extack_text(nlh, nl_extack,
+					       sizeof(nl_extack));
+				return e->error;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				int err;
+
+				nl_done_err(nlh, &err);
+				return err;
+			}
+			if (nlh->nlmsg_type != family)
+				continue;
+			nl_parse(tb, maxattr, (char *)NLMSG_DATA(nlh) +
+				 GENL_HDRLEN, nlh->nlmsg_len -
+				 NLMSG_LENGTH(GENL_HDRLEN));
+			if (cb)
+				cb(tb, arg);
+		}
+	}
+}
+
+void family_cb(struct nlattr **tb, void *arg)
+{
+	if (tb[CTRL_ATTR_FAMILY_ID])
+		memcpy(arg, nla_data(tb[CTRL_ATTR_FAMILY_ID]), sizeof(uint16_t));
+}
+
+int nl_resolve(const char *name)
+{
+	struct nl_attr a = { CTRL_ATTR_FAMILY_NAME, strlen(name) + 1, name };
+	uint16_t id = 0;
+	int ret;
+
+	ret = nl_request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, false, &a,
+			 CTRL_ATTR_MAX, family_cb, &id);
+	if (ret)
+		return ret;
+	return id ? id : -ENOENT;
+}
+
+void stats_cb(struct nlattr **tb, void *arg)
+{
+	struct stats *s = arg;
+
+	s->seen = tb[VFIO_PASID_A_IN_USE] && tb[VFIO_PASID_A_VM_COUNT] &&
+		  tb[VFIO_PASID_A_ALLOCATED] && tb[VFIO_PASID_A_FREED] &&
+		  tb[VFIO_PASID_A_RECLAIMED] &&
+		  tb[VFIO_PASID_A_QUOTA_REFUSALS] &&
+		  tb[VFIO_PASID_A_POOL_REFUSALS] &&
+		  tb[VFIO_PASID_A_RECLAIM_LOG_SIZE] &&
+		  tb[VFIO_PASID_A_RECLAIM_LOG_COUNT] &&
+		  tb[VFIO_PASID_A_RECLAIM_LOG_DROPPED];
+	s->pool_min = nla_u32(tb[VFIO_PASID_A_POOL_MIN]);
+	s->pool_max = nla_u32(tb[VFIO_PASID_A_POOL_MAX]);
+	s->pool_size = nla_u32(tb[VFIO_PASID_A_POOL_SIZE]);
+	s->in_use = nla_u32(tb[VFIO_PASID_A_IN_USE]);
+	s->vm_count = nla_u32(tb[VFIO_PASID_A_VM_COUNT]);
+	s->default_quota = nla_u32(tb[VFIO_PASID_A_DEFAULT_QUOTA]);
+	s->log_size = nla_u32(tb[VFIO_PASID_A_RECLAIM_LOG_SIZE]);
+	s->log_count = nla_u32(tb[VFIO_PASID_A_RECLAIM_LOG_COUNT]);
+	s->allocated = nla_u64(tb[VFIO_PASID_A_ALLOCATED]);
+	s->freed = nla_u64(tb[VFIO_PASID_A_FREED]);
+	s->reclaimed = nla_u64(tb[VFIO_PASID_A_RECLAIMED]);
+	s->log_dropped = nla_u64(tb[VFIO_PASID_A_RECLAIM_LOG_DROPPED]);
+	s->quota_refusals = nla_u64(tb[VFIO_PASID_A_QUOTA_REFUSALS]);
+	s->pool_refusals = nla_u64(tb[VFIO_PASID_A_POOL_REFUSALS]);
+	if (tb[VFIO_PASID_A_BACKEND])
+		snprintf(s->backend, sizeof(s->backend), "%s",
+			 (char *)nla_data(tb[VFIO_PASID_A_BACKEND]));
+}
+
+bool stats_get(struct stats *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = nl_request(nl_family, VFIO_PASID_CMD_STATS_GET, false, NULL,
+			 VFIO_PASID_A_MAX, stats_cb, s);
+	if (ret) {
+		tap_fail("netlink STATS_GET: %s %s", errno_name(-ret), nl_extack);
+		return false;
+	}
+	if (!s->seen) {
+		tap_fail("netlink STATS_GET: reply lacks a counter");
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module loading                                                      */
+
+const char *module_path = "driver/vfio_pasid.ko";
+
+bool module_present(void)
+{
+	return access(MOD_SYSFS, F_OK) == 0;
+}
+
+int module_load(const char *params)
+{
+	int fd, ret, err;
+
+	fd = open(module_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	return ret ? -err : 0;
+}
+
+int module_unload(void)
+{
+	return syscall(SYS_delete_module, MOD_NAME, O_NONBLOCK) ? -errno : 0;
+}
+
+void expect_unloaded(void)
+{
+	int ret;
+
+	EXPECT_TRUE(!module_present(), "%s is still present", MOD_SYSFS);
+	EXPECT_ERRNO(ENOENT, access(DEV_PATH, F_OK));
+	ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
+	EXPECT_TRUE(ret == -ENOENT,
+		    "family %s after unload: expected ENOENT, got %s",
+		    VFIO_PASID_FAMILY_NAME, ret < 0 ? errno_name(-ret) : "an id");
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptors over a unix socket                                      */
+
+union fd_cmsg {
+	struct cmsghdr	h;
+	char		buf[CMSG_SPACE(sizeof(int))];
+};
+
+ssize_t send_with_fd(int sock, const void *data, size_t len, int fd)
+{
+	struct iovec iov = { (void *)data, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	union fd_cmsg u;
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		memset(u.buf, 0, sizeof(u.buf));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+ssize_t recv_with_fd(int sock, void *data, size_t len, int *fd,
+		     int *msg_flags)
+{
+	struct iovec iov = { data, len };
+	union fd_cmsg u;
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*fd = -1;
+	if (msg_flags)
+		*msg_flags = 0;
+	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	if (msg_flags)
+		*msg_flags = mh.msg_flags;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* The program around the tests                                        */
+
+static void watchdog(int sig)
+{
+	static const char msg[] = "Bail out! watchdog: the tests took too long\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static void usage(FILE *f, const char *prog, const struct harness *h)
+{
+	fprintf(f,
+		"Usage: %s [-m MODULE.ko]%s [-f]\n"
+		"%s; TAP on stdout.\n"
+		"Run as root in the test VM (tests/vm/run -- %s), from the project root.\n"
+		"  -m PATH  the module to load (default driver/vfio_pasid.ko)\n"
+		"%s"
+		"  -f       run outside the test VM (VM_GUEST unset): loads a module into this kernel\n",
+		prog, h->synopsis, h->what, prog, h->help);
+}
+
+int harness_start(int argc, char **argv, const struct harness *h)
+{
+	char optstring[64];
+	bool force = false;
+	int opt, ret;
+
+	snprintf(optstring, sizeof(optstring), "m:fh%s", h->opts);
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
+		switch (opt) {
+		case 'm':
+			module_path = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0], h);
+			return 0;
+		case '?':
+		case ':':
+			usage(stderr, argv[0], h);
+			return 2;
+		default:
+			h->opt(opt, optarg);
+			break;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, argv[0], h);
+		return 2;
+	}
+
+	tap_init();
+	if (geteuid() != 0) {
+		printf("Bail out! must run as root, inside the test VM\n");
+		return 1;
+	}
+	if (!force && !getenv("VM_GUEST")) {
+		printf("Bail out! not in the test VM (VM_GUEST unset): run "
+		       "'tests/vm/run -- %s', or pass -f to load the module "
+		       "into this kernel\n", argv[0]);
+		return 1;
+	}
+	if (access(module_path, R_OK)) {
+		printf("Bail out! %s: %s: build it with 'make module'\n",
+		       module_path, strerror(errno));
+		return 1;
+	}
+	ret = nl_socket_open();
+	if (ret < 0) {
+		printf("Bail out! netlink socket: %s\n", strerror(-ret));
+		return 1;
+	}
+	nl_fd = ret;
+	if (module_present()) {
+		printf("# %s is loaded: unloading it first\n", MOD_NAME);
+		ret = module_unload();
+		if (ret) {
+			printf("Bail out! %s is loaded and cannot be unloaded "
+			       "(%s): close what uses %s and rmmod it\n",
+			       MOD_NAME, strerror(-ret), DEV_PATH);
+			return 1;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, watchdog);
+	alarm(h->timeout);
+	return -1;
+}
+
+void harness_run(const struct test *tests, unsigned int n,
+		 bool (*loaded)(void), void (*after)(const struct test *tc))
+{
+	unsigned int i;
+	double t;
+
+	printf("1..%u\n", n);
+	for (i = 0; i < n; i++) {
+		const struct test *tc = &tests[i];
+
+		tap_begin();
+		if (tc->need_module && !loaded()) {
+			tap_end(tc->name, "the module is not loaded");
+			continue;
+		}
+		t = now();
+		tc->fn();
+		if (after)
+			after(tc);
+		if (now() - t > 1.0)
+			tap_note("took %.1f s", now() - t);
+		tap_end(tc->name, NULL);
+	}
+}
+
+int harness_end(bool loaded, unsigned int n_tests, double t0)
+{
+	if (loaded || module_present())
+		module_unload();
+	printf("# %d of %u tests failed, %.1f s\n", tap_failures, n_tests,
+	       now() - t0);
+	return tap_failures ? 1 : 0;
+}

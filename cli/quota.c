@@ -41,6 +41,20 @@ static int print_quota(struct ctx *ctx, const struct vm_info *vi)
 	return EXIT_OK;
 }
 
+/* Fetch the VM and print its quota */
+static int show_quota(struct ctx *ctx, const struct vm_sel *sel)
+{
+	struct vm_info vi;
+	int ret;
+
+	ret = vm_get(ctx, sel, &vi);
+	if (ret)
+		return ret;
+	ret = print_quota(ctx, &vi);
+	json_object_put(vi.obj);
+	return ret;
+}
+
 static const struct argp get_argp = {
 	NULL, pos_parse, "VM",
 	"Show a VM's quota and how many PASIDs it holds.  VM is a VM id as "
@@ -51,7 +65,6 @@ static const struct argp get_argp = {
 int cmd_quota_get(struct ctx *ctx, int argc, char **argv)
 {
 	struct pos_args a = { .ctx = ctx, .max = 1 };
-	struct vm_info vi;
 	struct vm_sel sel;
 	int ret;
 
@@ -60,12 +73,7 @@ int cmd_quota_get(struct ctx *ctx, int argc, char **argv)
 	ret = vnl_open(ctx);
 	if (ret)
 		return ret;
-	ret = vm_get(ctx, &sel, &vi);
-	if (ret)
-		return ret;
-	ret = print_quota(ctx, &vi);
-	json_object_put(vi.obj);
-	return ret;
+	return show_quota(ctx, &sel);
 }
 
 static const struct argp set_argp = {
@@ -128,12 +136,7 @@ int cmd_quota_set(struct ctx *ctx, int argc, char **argv)
 	if (err)
 		return nl_failure(ctx, err, NULL, "%s: %s", ctx->cmd, name);
 
-	ret = vm_get(ctx, &sel, &vi);
-	if (ret)
-		return ret;
-	ret = print_quota(ctx, &vi);
-	json_object_put(vi.obj);
-	return ret;
+	return show_quota(ctx, &sel);
 }
 
 static const struct argp default_argp = {

@@ -28,7 +28,6 @@ unsigned int vp_pasid_max = 0xFFFFF;
 unsigned int vp_reclaim_log_size = 1024;
 char *vp_backend = "native";
 
-#define VP_PASID_LIMIT		0xFFFFF
 #define VP_RECLAIM_LOG_MAX	0x100000U
 
 static int default_quota_set(const char *val, const struct kernel_param *kp)

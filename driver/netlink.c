@@ -19,8 +19,6 @@
 
 #include "vfio_pasid.h"
 
-#define VP_PASID_LIMIT	0xFFFFF
-
 static struct genl_family vp_family;
 
 enum vp_mcgrp {

@@ -19,6 +19,9 @@
 
 #define VP_VERSION	"0.1.0"
 
+/* PASIDs are 20 bits wide */
+#define VP_PASID_LIMIT	0xFFFFF
+
 /**
  * struct vp_vm - one VM: the memory context of the processes that opened us
  * @id: VM id, allocated cyclically so it is not reused soon

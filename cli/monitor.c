@@ -61,6 +61,18 @@ static json_object *event_new(const char *name, uint64_t ns)
 	return o;
 }
 
+/* vm_new and vm_del: the VM's id, pid and command name */
+static json_object *vm_event_new(const char *name, uint64_t now,
+				 struct nlattr **tb)
+{
+	json_object *o = event_new(name, now);
+
+	add_u32(o, "vm_id", tb, VFIO_PASID_A_VM_ID);
+	add_u32(o, "pid", tb, VFIO_PASID_A_PID);
+	add_str(o, "comm", tb, VFIO_PASID_A_COMM);
+	return o;
+}
+
 static int event_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 {
 	struct ctx *ctx = arg;
@@ -69,17 +81,11 @@ static int event_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 
 	switch (cmd) {
 	case VFIO_PASID_CMD_VM_NEW_NTF:
-		o = event_new("vm_new", now);
-		add_u32(o, "vm_id", tb, VFIO_PASID_A_VM_ID);
-		add_u32(o, "pid", tb, VFIO_PASID_A_PID);
-		add_str(o, "comm", tb, VFIO_PASID_A_COMM);
+		o = vm_event_new("vm_new", now, tb);
 		add_u32(o, "quota", tb, VFIO_PASID_A_QUOTA);
 		break;
 	case VFIO_PASID_CMD_VM_DEL_NTF:
-		o = event_new("vm_del", now);
-		add_u32(o, "vm_id", tb, VFIO_PASID_A_VM_ID);
-		add_u32(o, "pid", tb, VFIO_PASID_A_PID);
-		add_str(o, "comm", tb, VFIO_PASID_A_COMM);
+		o = vm_event_new("vm_del", now, tb);
 		add_u32(o, "reclaimed", tb, VFIO_PASID_A_COUNT);
 		break;
 	case VFIO_PASID_CMD_QUOTA_NTF:

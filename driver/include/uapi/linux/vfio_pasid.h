@@ -264,8 +264,27 @@ struct iommu_gpasid_bind_data {
  *         VFIO_IOMMU_UNBIND_GUEST_PGTBL
  * @data: a struct iommu_gpasid_bind_data
  *
- * Binds on every device of every attached group; a failure part way undoes
- * the binds already made.
+ * Binds on every device of every attached group, in the order the groups
+ * were attached; a failure part way undoes the binds already made.  A
+ * mediated device is bound through its parent device.  A group attached
+ * later receives the VM's existing bindings; unbind, free of the PASID,
+ * detach of the last group and the end of the VM remove a binding.
+ *
+ * @data.argsz must be at least offsetof(struct iommu_gpasid_bind_data,
+ * vendor) and fit in @argsz; a tail beyond the struct must be zero (E2BIG).
+ * The checks run in this order, the first failing one answers:
+ *
+ * 1. @flags, @data.argsz, version, format < IOMMU_PASID_FORMAT_LAST, bind
+ *    flags (only IOMMU_SVA_GPASID_VAL), padding: EINVAL
+ * 2. no group attached: ENODEV
+ * 3. the backend cannot nest: EOPNOTSUPP
+ * 4. (bind) format not the backend's, VT-d vendor data short or with
+ *    undefined flags, addr_width not a first-level width (48, 57) or wider
+ *    than the backend's: EINVAL
+ * 5. hpasid not held by this VM: ENOENT
+ * 6. (bind) already bound: EBUSY; (unbind) not bound: ENOENT
+ * 7. a device refuses (an mdev without IOMMU-backed parent): EOPNOTSUPP,
+ *    nothing stays bound
  *
  * ========== ========================================================
  * EINVAL     bad version, format, flags, vendor flags, padding or
@@ -297,6 +316,21 @@ struct vfio_iommu_type1_bind {
  * DEV_IOTLB with ADDR granularity.  Anything else: EINVAL.  For PASID and ADDR
  * granularity the PASID must be held by this VM: ENOENT.  ADDR needs
  * nb_granules > 0, a power-of-two granule_size >= 4096 and an aligned addr.
+ * The PASID need not be bound.  It is passed to every device of every
+ * attached group.
+ *
+ * @cache_info.argsz must be at least offsetof(granu), fit in @argsz minus
+ * the header, and reach the end of granu.pasid_info (PASID granularity) or
+ * granu.addr_info (ADDR).  The checks run in this order:
+ *
+ * 1. @flags, @cache_info.argsz, version, unknown cache bits, granularity
+ *    out of range, padding, the PASID cache with ADDR granularity, the
+ *    device IOTLB with DOMAIN granularity, unknown addr_info/pasid_info
+ *    flags: EINVAL
+ * 2. no group attached: ENODEV
+ * 3. the backend cannot nest: EOPNOTSUPP
+ * 4. a combination VT-d refuses, ADDR sizes and alignment: EINVAL
+ * 5. the PASID is not held by this VM: ENOENT
  */
 struct vfio_iommu_type1_cache_invalidate {
 	__u32	argsz;
@@ -320,6 +354,11 @@ struct vfio_iommu_type1_cache_invalidate {
  * ======== ==========================================================
  *
  * Detaching the last group removes the VM's bindings; its PASIDs stay.
+ * Attaching a group while PASIDs are bound binds them on its devices too;
+ * a group that cannot take them (an mdev that is not IOMMU-backed) is then
+ * refused with EOPNOTSUPP.  @flags must be 0.  The order of checks: flags
+ * (EINVAL), group_fd (EBADF, EINVAL), already attached or not attached
+ * (EEXIST, ENOENT).  A VM holds the group file while it is attached.
  */
 struct vfio_pasid_group {
 	__u32	argsz;

@@ -28,6 +28,7 @@ enum vfio_pasid_cmd {
 	VFIO_PASID_CMD_VM_DEL_NTF,		/* monitor: VM released */
 	VFIO_PASID_CMD_QUOTA_NTF,		/* monitor: quota changed */
 	VFIO_PASID_CMD_RECLAIM_NTF,		/* monitor: PASID reclaimed */
+	VFIO_PASID_CMD_DEVICE_GET,		/* dump, optional VM_ID */
 
 	__VFIO_PASID_CMD_MAX,
 	VFIO_PASID_CMD_MAX = __VFIO_PASID_CMD_MAX - 1
@@ -69,6 +70,31 @@ enum vfio_pasid_attr {
 	VFIO_PASID_A_RECLAIM_LOG_DROPPED, /* u64: records overwritten */
 	VFIO_PASID_A_SEQ,		/* u64: reclaim record number */
 	VFIO_PASID_A_UAPI_VERSION,	/* u32 */
+	VFIO_PASID_A_GROUP_COUNT,	/* u32: VFIO groups attached */
+	VFIO_PASID_A_GROUP,		/* u32: IOMMU group number */
+	VFIO_PASID_A_DEV_NAME,		/* string: the device, as in sysfs */
+	VFIO_PASID_A_DEV_BUS,		/* string: its bus ("pci", "mdev") */
+	VFIO_PASID_A_DEV_PARENT,	/* string: an mdev's parent device */
+	VFIO_PASID_A_IOMMU_BACKED,	/* u8: binds reach a real IOMMU group */
+	VFIO_PASID_A_IOMMU_UNIT,	/* string: "dmar0", "ivhd0"... */
+	VFIO_PASID_A_PCI_PASID_WIDTH,	/* u32: PASID capability width, 0 none */
+	VFIO_PASID_A_PCI_PASID_EXEC,	/* u8 */
+	VFIO_PASID_A_PCI_PASID_PRIV,	/* u8 */
+	VFIO_PASID_A_PCI_ATS,		/* u8 */
+	VFIO_PASID_A_PCI_PRI,		/* u8 */
+	VFIO_PASID_A_DEV_BINDS,		/* u32: PASIDs bound on this device */
+	VFIO_PASID_A_DEVICES,		/* u32: devices a PASID is bound on */
+	VFIO_PASID_A_BIND_FLAGS,	/* u64: IOMMU_SVA_GPASID_* of a bind */
+	VFIO_PASID_A_VTD_FLAGS,		/* u64: IOMMU_SVA_VTD_GPASID_* */
+	VFIO_PASID_A_UNBINDS,		/* u64 */
+	VFIO_PASID_A_BOUND_TOTAL,	/* u32: PASIDs bound now, every VM */
+	VFIO_PASID_A_INV_IOTLB_PASID,	/* u64: IOTLB, PASID granularity */
+	VFIO_PASID_A_INV_IOTLB_ADDR,	/* u64: IOTLB, ADDR granularity */
+	VFIO_PASID_A_INV_DEV_IOTLB_ADDR, /* u64: device IOTLB, ADDR */
+	VFIO_PASID_A_NESTING,		/* u8: the backend can nest */
+	VFIO_PASID_A_PASID_FORMAT,	/* u32: IOMMU_PASID_FORMAT_* when nesting */
+	VFIO_PASID_A_NEST_ADDR_WIDTH,	/* u32: widest bind address width */
+	VFIO_PASID_A_NEST_PASID_BITS,	/* u32 */
 
 	__VFIO_PASID_A_MAX,
 	VFIO_PASID_A_MAX = __VFIO_PASID_A_MAX - 1

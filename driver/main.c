@@ -82,7 +82,26 @@ union vp_ioctl_buf {
 	struct vfio_iommu_type1_pasid_request req;
 	struct vfio_iommu_type1_pasid_quota quota;
 	struct vfio_pasid_info info;
+	struct vfio_pasid_group group;
+	struct vfio_iommu_type1_cache_invalidate inv;
+	/* struct vfio_iommu_type1_bind with its data */
+	u8 bind[sizeof(struct vfio_iommu_type1_bind) +
+		sizeof(struct iommu_gpasid_bind_data)];
 };
+
+/*
+ * A struct inside an ioctl's struct with an argsz of its own (bind data,
+ * cache invalidation info): @argsz must be at least @min and fit in the
+ * @room the outer argsz leaves; what the caller did not fill is zero.
+ */
+static int vp_inner_struct(void *p, u32 argsz, u32 min, u32 size, u32 room)
+{
+	if (argsz < min || argsz > room)
+		return -EINVAL;
+	if (argsz < size)
+		memset(p + argsz, 0, size - argsz);
+	return 0;
+}
 
 static int vp_pasid_request(struct vp_vm *vm, union vp_ioctl_buf *buf,
 			    void __user *uarg)
@@ -150,22 +169,103 @@ static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
 		       void __user *uarg)
 {
 	struct vfio_pasid_info *info = &buf->info;
+	struct vfio_pasid_info_cap_nesting cap = {
+		.header = {
+			.id = VFIO_PASID_INFO_CAP_NESTING,
+			.version = 1,
+		},
+		.pasid_format = vp_be->format,
+		.features = VFIO_PASID_NESTING_FEAT_BIND_PGTBL |
+			    VFIO_PASID_NESTING_FEAT_CACHE_INVLD,
+		.addr_width = vp_be->addr_width,
+		.pasid_bits = vp_be->pasid_bits,
+	};
 	u32 usize = info->argsz;
 	struct vp_vm_info vi;
+	bool nesting;
 
 	if (info->flags)
 		return -EINVAL;
 
 	vp_vm_snapshot(vm, &vi);
+	nesting = vp_vm_nesting(vm);
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->vm_id = vi.id;
 	info->quota = vi.quota;
 	info->count = vi.count;
+	if (nesting) {
+		info->flags |= VFIO_PASID_INFO_CAPS;
+		info->argsz += sizeof(cap);
+		if (usize >= info->argsz)
+			info->cap_offset = sizeof(*info);
+	}
 
 	if (copy_to_user(uarg, info, min_t(u32, usize, sizeof(*info))))
 		return -EFAULT;
+	if (info->cap_offset &&
+	    copy_to_user(uarg + info->cap_offset, &cap, sizeof(cap)))
+		return -EFAULT;
 	return 0;
+}
+
+static int vp_group_ioctl(struct vp_vm *vm, union vp_ioctl_buf *buf,
+			  void __user *uarg, bool attach)
+{
+	if (buf->group.flags)
+		return -EINVAL;
+	return attach ? vp_vm_attach_group(vm, buf->group.group_fd) :
+		vp_vm_detach_group(vm, buf->group.group_fd);
+}
+
+static int vp_attach_group(struct vp_vm *vm, union vp_ioctl_buf *buf,
+			   void __user *uarg)
+{
+	return vp_group_ioctl(vm, buf, uarg, true);
+}
+
+static int vp_detach_group(struct vp_vm *vm, union vp_ioctl_buf *buf,
+			   void __user *uarg)
+{
+	return vp_group_ioctl(vm, buf, uarg, false);
+}
+
+static int vp_bind(struct vp_vm *vm, union vp_ioctl_buf *buf,
+		   void __user *uarg)
+{
+	struct vfio_iommu_type1_bind *hdr = (void *)buf->bind;
+	struct iommu_gpasid_bind_data *data = (void *)(buf->bind + sizeof(*hdr));
+	int ret;
+
+	if (hdr->flags != VFIO_IOMMU_BIND_GUEST_PGTBL &&
+	    hdr->flags != VFIO_IOMMU_UNBIND_GUEST_PGTBL)
+		return -EINVAL;
+	ret = vp_inner_struct(data, data->argsz,
+			      offsetof(struct iommu_gpasid_bind_data, vendor),
+			      sizeof(*data), hdr->argsz - sizeof(*hdr));
+	if (ret)
+		return ret;
+	if (hdr->flags == VFIO_IOMMU_BIND_GUEST_PGTBL)
+		return vp_vm_bind(vm, data);
+	return vp_vm_unbind(vm, data);
+}
+
+static int vp_cache_invalidate(struct vp_vm *vm, union vp_ioctl_buf *buf,
+			       void __user *uarg)
+{
+	struct vfio_iommu_type1_cache_invalidate *inv = &buf->inv;
+	int ret;
+
+	if (inv->flags)
+		return -EINVAL;
+	ret = vp_inner_struct(&inv->cache_info, inv->cache_info.argsz,
+			      offsetof(struct iommu_cache_invalidate_info,
+				       granu),
+			      sizeof(inv->cache_info),
+			      inv->argsz - offsetof(typeof(*inv), cache_info));
+	if (ret)
+		return ret;
+	return vp_vm_invalidate(vm, &inv->cache_info);
 }
 
 /**
@@ -201,6 +301,21 @@ static const struct vp_ioctl_op vp_ioctl_ops[] = {
 		 struct vfio_iommu_type1_pasid_quota, quota, false),
 	VP_IOCTL(VFIO_PASID_GET_INFO, vp_get_info,
 		 struct vfio_pasid_info, cap_offset, true),
+	VP_IOCTL(VFIO_PASID_ATTACH_GROUP, vp_attach_group,
+		 struct vfio_pasid_group, group_fd, false),
+	VP_IOCTL(VFIO_PASID_DETACH_GROUP, vp_detach_group,
+		 struct vfio_pasid_group, group_fd, false),
+	VP_IOCTL(VFIO_IOMMU_CACHE_INVALIDATE, vp_cache_invalidate,
+		 struct vfio_iommu_type1_cache_invalidate, cache_info.padding,
+		 false),
+	{
+		/* the bind data, up to its vendor part, must be there */
+		.cmd = VFIO_IOMMU_BIND,
+		.min_size = sizeof(struct vfio_iommu_type1_bind) +
+			    offsetof(struct iommu_gpasid_bind_data, vendor),
+		.size = sizeof_field(union vp_ioctl_buf, bind),
+		.handler = vp_bind,
+	},
 };
 
 static long vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -290,7 +405,7 @@ static int vp_check_params(void)
 		       vp_reclaim_log_size, VP_RECLAIM_LOG_MAX);
 		return -EINVAL;
 	}
-	if (strcmp(vp_backend, "native") && strcmp(vp_backend, "emulated")) {
+	if (vp_backend_init()) {
 		pr_err("backend '%s' is unknown: use native or emulated\n",
 		       vp_backend);
 		return -EINVAL;

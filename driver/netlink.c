@@ -59,7 +59,8 @@ static int vp_put_vm(struct sk_buff *skb, const struct vp_vm_info *vi)
 	    nla_put_string(skb, VFIO_PASID_A_COMM, vi->comm) ||
 	    nla_put_u32(skb, VFIO_PASID_A_QUOTA, vi->quota) ||
 	    nla_put_u32(skb, VFIO_PASID_A_COUNT, vi->count) ||
-	    nla_put_u32(skb, VFIO_PASID_A_BOUND_COUNT, vi->bound))
+	    nla_put_u32(skb, VFIO_PASID_A_BOUND_COUNT, vi->bound) ||
+	    nla_put_u32(skb, VFIO_PASID_A_GROUP_COUNT, vi->ngroups))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -144,7 +145,25 @@ static int vp_fill_stats(struct sk_buff *skb, const void *arg)
 	    nla_put_u32(skb, VFIO_PASID_A_RECLAIM_LOG_COUNT, count) ||
 	    vp_put_u64(skb, VFIO_PASID_A_RECLAIM_LOG_DROPPED, dropped) ||
 	    nla_put_u32(skb, VFIO_PASID_A_UAPI_VERSION,
-			VFIO_PASID_IOMMU_UAPI_VERSION))
+			VFIO_PASID_IOMMU_UAPI_VERSION) ||
+	    vp_put_u64(skb, VFIO_PASID_A_UNBINDS,
+		       atomic64_read(&vp_stats.unbinds)) ||
+	    nla_put_u32(skb, VFIO_PASID_A_BOUND_TOTAL,
+			atomic_read(&vp_stats.bound)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_INV_IOTLB_PASID,
+		       atomic64_read(&vp_stats.inv_iotlb_pasid)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_INV_IOTLB_ADDR,
+		       atomic64_read(&vp_stats.inv_iotlb_addr)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_INV_DEV_IOTLB_ADDR,
+		       atomic64_read(&vp_stats.inv_dev_iotlb_addr)) ||
+	    nla_put_u8(skb, VFIO_PASID_A_NESTING, vp_be->nesting))
+		return -EMSGSIZE;
+	if (vp_be->nesting &&
+	    (nla_put_u32(skb, VFIO_PASID_A_PASID_FORMAT, vp_be->format) ||
+	     nla_put_u32(skb, VFIO_PASID_A_NEST_ADDR_WIDTH,
+			 vp_be->addr_width) ||
+	     nla_put_u32(skb, VFIO_PASID_A_NEST_PASID_BITS,
+			 vp_be->pasid_bits)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -282,8 +301,25 @@ static u32 vp_dump_vm_filter(struct netlink_callback *cb)
 	return a_id ? nla_get_u32(a_id) : 0;
 }
 
+/* A PASID's binding; called under its VM's lock */
+static int vp_put_binding(struct sk_buff *skb, const struct vp_pasid *st)
+{
+	if (!st->bound)
+		return 0;
+	if (nla_put_u32(skb, VFIO_PASID_A_ADDR_WIDTH, st->addr_width) ||
+	    nla_put_u32(skb, VFIO_PASID_A_DEVICES, st->devices) ||
+	    vp_put_u64(skb, VFIO_PASID_A_BIND_FLAGS, st->flags) ||
+	    vp_put_u64(skb, VFIO_PASID_A_VTD_FLAGS, st->vtd_flags))
+		return -EMSGSIZE;
+	if (st->flags & IOMMU_SVA_GPASID_VAL &&
+	    nla_put_u32(skb, VFIO_PASID_A_GPASID, st->gpasid))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int vp_dump_pasid(u32 vm_id, u32 pasid, void *entry, void *arg)
 {
+	const struct vp_pasid *st = vp_pasid_state(entry);
 	struct vp_dump_ctx *ctx = arg;
 	void *hdr = vp_dump_put(ctx);
 	int ret;
@@ -292,9 +328,12 @@ static int vp_dump_pasid(u32 vm_id, u32 pasid, void *entry, void *arg)
 		return -EMSGSIZE;
 	ret = nla_put_u32(ctx->skb, VFIO_PASID_A_PASID, pasid) ||
 	      nla_put_u32(ctx->skb, VFIO_PASID_A_VM_ID, vm_id) ||
-	      nla_put_u8(ctx->skb, VFIO_PASID_A_BOUND, !xa_is_value(entry)) ||
-	      vp_put_u64(ctx->skb, VFIO_PASID_A_INV_IOTLB, 0) ||
-	      vp_put_u64(ctx->skb, VFIO_PASID_A_INV_DEV_IOTLB, 0);
+	      nla_put_u8(ctx->skb, VFIO_PASID_A_BOUND, st && st->bound) ||
+	      vp_put_u64(ctx->skb, VFIO_PASID_A_INV_IOTLB,
+			 st ? st->inv_iotlb : 0) ||
+	      vp_put_u64(ctx->skb, VFIO_PASID_A_INV_DEV_IOTLB,
+			 st ? st->inv_dev_iotlb : 0) ||
+	      (st && vp_put_binding(ctx->skb, st));
 	return vp_dump_end(ctx, hdr, ret);
 }
 
@@ -309,6 +348,51 @@ static int vp_nl_pasid_get_dumpit(struct sk_buff *skb,
 				  &pasid_pos, vp_dump_pasid, &ctx);
 	cb->args[0] = vm_pos;
 	cb->args[1] = pasid_pos;
+	return vp_dump_ret(skb, ret);
+}
+
+/* A device of an attached group; called under its VM's lock */
+static int vp_dump_dev(u32 vm_id, const struct vp_group *g,
+		       const struct vp_dev *d, void *arg)
+{
+	struct vp_dump_ctx *ctx = arg;
+	struct sk_buff *skb = ctx->skb;
+	void *hdr = vp_dump_put(ctx);
+	int ret;
+
+	if (!hdr)
+		return -EMSGSIZE;
+	ret = nla_put_u32(skb, VFIO_PASID_A_VM_ID, vm_id) ||
+	      nla_put_u32(skb, VFIO_PASID_A_GROUP, g->id) ||
+	      nla_put_string(skb, VFIO_PASID_A_DEV_NAME, dev_name(d->dev)) ||
+	      (d->dev->bus &&
+	       nla_put_string(skb, VFIO_PASID_A_DEV_BUS, d->dev->bus->name)) ||
+	      (d->mdev && d->target &&
+	       nla_put_string(skb, VFIO_PASID_A_DEV_PARENT,
+			      dev_name(d->target))) ||
+	      nla_put_u8(skb, VFIO_PASID_A_IOMMU_BACKED, d->backed) ||
+	      (d->unit[0] &&
+	       nla_put_string(skb, VFIO_PASID_A_IOMMU_UNIT, d->unit)) ||
+	      nla_put_u32(skb, VFIO_PASID_A_PCI_PASID_WIDTH, d->pasid_width) ||
+	      nla_put_u8(skb, VFIO_PASID_A_PCI_PASID_EXEC, d->pasid_exec) ||
+	      nla_put_u8(skb, VFIO_PASID_A_PCI_PASID_PRIV, d->pasid_priv) ||
+	      nla_put_u8(skb, VFIO_PASID_A_PCI_ATS, d->ats) ||
+	      nla_put_u8(skb, VFIO_PASID_A_PCI_PRI, d->pri) ||
+	      nla_put_u32(skb, VFIO_PASID_A_DEV_BINDS, d->binds);
+	return vp_dump_end(ctx, hdr, ret);
+}
+
+static int vp_nl_device_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct vp_dump_ctx ctx = { skb, cb, VFIO_PASID_CMD_DEVICE_GET };
+	unsigned long vm_pos = cb->args[0], dev_pos = cb->args[1];
+	int ret;
+
+	ret = vp_dev_visit_from(vp_dump_vm_filter(cb), &vm_pos, &dev_pos,
+				vp_dump_dev, &ctx);
+	cb->args[0] = vm_pos;
+	cb->args[1] = dev_pos;
 	return vp_dump_ret(skb, ret);
 }
 
@@ -451,6 +535,13 @@ static const struct genl_ops vp_ops[] = {
 		.cmd	= VFIO_PASID_CMD_RECLAIM_CLEAR,
 		.doit	= vp_nl_reclaim_clear,
 		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_DEVICE_GET,
+		.start	= vp_nl_vm_filter_start,
+		.dumpit	= vp_nl_device_get_dumpit,
+		.policy	= vp_vm_filter_policy,
+		.maxattr = VFIO_PASID_A_MAX,
 	},
 };
 

@@ -9,11 +9,14 @@
 
 #include <linux/atomic.h>
 #include <linux/hashtable.h>
+#include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+
+#include <linux/vfio_pasid.h>
 
 #include "compat.h"
 
@@ -34,7 +37,10 @@
  * @quota: PASIDs this VM may hold
  * @count: PASIDs this VM holds
  * @bound: PASIDs of this VM with a guest page table bound
- * @pasids: PASID -> xa_mk_value(0) when unbound
+ * @ngroups: VFIO groups attached
+ * @groups: the attached groups (struct vp_group), in attach order
+ * @pasids: PASID -> xa_mk_value(0), or a struct vp_pasid once the PASID
+ *          has been bound or invalidated
  */
 struct vp_vm {
 	u32			id;
@@ -48,8 +54,119 @@ struct vp_vm {
 	u32			quota;
 	u32			count;
 	u32			bound;
+	u32			ngroups;
+	struct list_head	groups;
 	struct xarray		pasids;
 };
+
+/**
+ * struct vp_pasid - the binding-table entry of one PASID of a VM
+ * @bound: a guest page table is bound
+ * @devices: devices the binding is on
+ * @addr_width: guest address width of the binding
+ * @gpasid: guest PASID, when @flags has IOMMU_SVA_GPASID_VAL
+ * @flags: IOMMU_SVA_GPASID_* of the bind
+ * @gpgd: guest page-table pointer
+ * @vtd_flags: IOMMU_SVA_VTD_GPASID_* of the bind
+ * @pat: VT-d page attribute table
+ * @emt: VT-d extended memory type
+ * @inv_iotlb: IOTLB invalidations accepted for this PASID
+ * @inv_dev_iotlb: device-IOTLB invalidations accepted for this PASID
+ *
+ * Allocated at the first bind or invalidation of the PASID, freed with it;
+ * protected by the VM's lock.
+ */
+struct vp_pasid {
+	bool	bound;
+	u32	devices;
+	u32	addr_width;
+	u32	gpasid;
+	u64	flags;
+	u64	gpgd;
+	u64	vtd_flags;
+	u32	pat;
+	u32	emt;
+	u64	inv_iotlb;
+	u64	inv_dev_iotlb;
+};
+
+/* The binding-table entry of an xarray entry, NULL for a plain PASID */
+static inline struct vp_pasid *vp_pasid_state(void *entry)
+{
+	return xa_is_value(entry) ? NULL : entry;
+}
+
+/**
+ * struct vp_dev - a device of an attached group
+ * @dev: the device, referenced
+ * @target: where binds go: @dev, or the parent of a mediated device
+ * @mdev: @dev is a mediated device
+ * @backed: @target is in a real IOMMU group, so binds can reach an IOMMU
+ * @pasid_width: PASID capability width of @target (PCI), 0 when none
+ * @pasid_exec: the PASID capability supports execute requests
+ * @pasid_priv: the PASID capability supports privileged requests
+ * @ats: @target supports ATS
+ * @pri: @target supports PRI
+ * @unit: the IOMMU unit of @target ("dmar0"), "" when unknown
+ * @binds: PASIDs bound on this device; protected by the VM's lock
+ */
+struct vp_dev {
+	struct device	*dev;
+	struct device	*target;
+	bool		mdev;
+	bool		backed;
+	u8		pasid_width;
+	bool		pasid_exec;
+	bool		pasid_priv;
+	bool		ats;
+	bool		pri;
+	char		unit[32];
+	u32		binds;
+};
+
+/**
+ * struct vp_group - a VFIO group attached to a VM
+ * @node: entry in the VM's groups, under the VM's lock
+ * @file: the VFIO group file, referenced while attached
+ * @group: its IOMMU group, referenced
+ * @id: the IOMMU group number
+ * @ndev: devices in @devs, as found at attach
+ * @devs: the devices
+ */
+struct vp_group {
+	struct list_head	node;
+	struct file		*file;
+	struct iommu_group	*group;
+	int			id;
+	unsigned int		ndev;
+	struct vp_dev		devs[];
+};
+
+/**
+ * struct vp_backend - who programs the IOMMU
+ * @name: the value of the backend parameter
+ * @nesting: guest page tables can be bound
+ * @format: IOMMU_PASID_FORMAT_* of binds, when @nesting
+ * @addr_width: widest guest address width, when @nesting
+ * @pasid_bits: PASID width the IOMMU accepts, when @nesting
+ * @bind_dev: bind @pasid's guest page table on one device
+ * @unbind_dev: undo @bind_dev; cannot fail
+ * @invalidate_dev: pass an invalidation to one device
+ */
+struct vp_backend {
+	const char	*name;
+	bool		nesting;
+	u32		format;
+	u32		addr_width;
+	u32		pasid_bits;
+	int		(*bind_dev)(struct vp_dev *d, u32 pasid,
+				    const struct vp_pasid *st);
+	void		(*unbind_dev)(struct vp_dev *d, u32 pasid);
+	void		(*invalidate_dev)(struct vp_dev *d, u32 pasid,
+					  u8 cache, u8 granularity);
+};
+
+extern const struct vp_backend *vp_be;
 
 /* A snapshot of a VM for the admin API, taken under its lock */
 struct vp_vm_info {
@@ -59,6 +176,7 @@ struct vp_vm_info {
 	u32	quota;
 	u32	count;
 	u32	bound;
+	u32	ngroups;
 };
 
 /* One reclaim log record */
@@ -79,7 +197,12 @@ struct vp_stats {
 	atomic64_t	quota_refusals;
 	atomic64_t	pool_refusals;
 	atomic64_t	binds;
+	atomic64_t	unbinds;
 	atomic64_t	invalidations;
+	atomic64_t	inv_iotlb_pasid;
+	atomic64_t	inv_iotlb_addr;
+	atomic64_t	inv_dev_iotlb_addr;
+	atomic_t	bound;
 	atomic_t	in_use;
 	atomic_t	vm_count;
 };
@@ -114,10 +237,30 @@ int vp_vm_set_quota_by_id(u32 id, pid_t pid, u32 quota, u32 *old,
 			  struct vp_vm_info *info);
 int vp_vm_visit_from(unsigned long *start, vp_vm_visit_t fn, void *arg);
 
+typedef int (*vp_dev_visit_t)(u32 vm_id, const struct vp_group *g,
+			      const struct vp_dev *d, void *arg);
+int vp_dev_visit_from(u32 vm_filter, unsigned long *vm_pos,
+		      unsigned long *dev_pos, vp_dev_visit_t fn, void *arg);
+
 typedef int (*vp_pasid_visit_t)(u32 vm_id, u32 pasid, void *entry, void *arg);
 int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
 			unsigned long *pasid_pos, vp_pasid_visit_t fn,
 			void *arg);
+
+/*
+ * nest.c: groups, binds and invalidations.  These take the VM's lock
+ * themselves, except vp_pasid_unbind(), which needs it held.
+ */
+int vp_backend_init(void);
+int vp_vm_attach_group(struct vp_vm *vm, int fd);
+int vp_vm_detach_group(struct vp_vm *vm, int fd);
+void vp_vm_release_groups(struct vp_vm *vm);
+void vp_pasid_unbind(struct vp_vm *vm, u32 pasid, struct vp_pasid *st);
+int vp_vm_bind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data);
+int vp_vm_unbind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data);
+int vp_vm_invalidate(struct vp_vm *vm,
+		     const struct iommu_cache_invalidate_info *inv);
+bool vp_vm_nesting(struct vp_vm *vm);
 
 /* reclaim log */
 typedef int (*vp_log_visit_t)(const struct vp_reclaim_rec *rec, void *arg);

@@ -18,7 +18,8 @@
  * with mmgrab()), every further open() by a process of that mm takes
  * another user.  The last release() unlinks it from the registry under
  * vp_lock, so no lookup can find it afterwards, then reclaims it: bindings
- * first, then every PASID, each logged, then the mm is dropped.  Nothing
+ * first, then every PASID, each logged, then its groups are let go (their
+ * files, IOMMU groups and devices), then the mm is dropped.  Nothing
  * else can reach an unlinked VM, and the module cannot be removed while a
  * descriptor is open, so the registry is empty at module exit.
  */
@@ -81,6 +82,7 @@ void vp_vm_snapshot(struct vp_vm *vm, struct vp_vm_info *info)
 	info->quota = vm->quota;
 	info->count = vm->count;
 	info->bound = vm->bound;
+	info->ngroups = vm->ngroups;
 	mutex_unlock(&vm->lock);
 }
 
@@ -104,6 +106,7 @@ static struct vp_vm *vp_vm_create(struct mm_struct *mm)
 
 	mutex_init(&vm->lock);
 	xa_init(&vm->pasids);
+	INIT_LIST_HEAD(&vm->groups);
 	vm->users = 1;
 	vm->pid = current->tgid;
 	get_task_comm(vm->comm, current);
@@ -177,6 +180,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 		.pid = vm->pid,
 	};
 	struct vp_vm_info info;
+	struct vp_pasid *st;
 	unsigned long pasid;
 	void *entry;
 	u32 n = 0;
@@ -184,9 +188,19 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 	memcpy(rec.comm, vm->comm, sizeof(rec.comm));
 
 	mutex_lock(&vm->lock);
+	/* bindings first: record which PASIDs had one */
 	xa_for_each(&vm->pasids, pasid, entry) {
+		st = vp_pasid_state(entry);
+		if (st && st->bound) {
+			vp_pasid_unbind(vm, pasid, st);
+			st->bound = true;
+		}
+	}
+	xa_for_each(&vm->pasids, pasid, entry) {
+		st = vp_pasid_state(entry);
 		rec.pasid = pasid;
-		rec.bound = !xa_is_value(entry);
+		rec.bound = st && st->bound;
+		kfree(st);
 		ioasid_free(pasid);
 		vp_log_add(&rec);
 		if (notify)
@@ -201,6 +215,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 
 	atomic64_add(n, &vp_stats.reclaimed);
 	atomic_sub(n, &vp_stats.in_use);
+	vp_vm_release_groups(vm);
 
 	/* the event reports as COUNT the PASIDs just reclaimed */
 	vp_vm_snapshot(vm, &info);
@@ -284,14 +299,20 @@ out:
 
 int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 {
+	struct vp_pasid *st;
 	void *entry;
 
 	mutex_lock(&vm->lock);
-	entry = xa_erase(&vm->pasids, pasid);
+	entry = xa_load(&vm->pasids, pasid);
 	if (!entry) {
 		mutex_unlock(&vm->lock);
 		return -ENOENT;
 	}
+	st = vp_pasid_state(entry);
+	if (st && st->bound)
+		vp_pasid_unbind(vm, pasid, st);
+	xa_erase(&vm->pasids, pasid);
+	kfree(st);
 	ioasid_free(pasid);
 	vm->count--;
 	mutex_unlock(&vm->lock);
@@ -441,6 +462,54 @@ int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
 			break;
 		*vm_pos = idx + 1;
 		*pasid_pos = 0;
+	}
+	mutex_unlock(&vp_lock);
+	return ret;
+}
+
+/*
+ * Visit the devices of attached groups, by VM id, then in attach order,
+ * from (*vm_pos, *dev_pos); only VM @vm_filter when it is not 0.  Resumes
+ * like vp_vm_visit_from().
+ */
+int vp_dev_visit_from(u32 vm_filter, unsigned long *vm_pos,
+		      unsigned long *dev_pos, vp_dev_visit_t fn, void *arg)
+{
+	unsigned long idx, n;
+	struct vp_group *g;
+	struct vp_vm *vm;
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&vp_lock);
+	if (vm_filter && *vm_pos < vm_filter)
+		*vm_pos = vm_filter;
+	xa_for_each_start(&vp_vms, idx, vm, *vm_pos) {
+		if (vm_filter && idx != vm_filter)
+			break;
+		if (idx != *vm_pos) {
+			*vm_pos = idx;
+			*dev_pos = 0;
+		}
+		n = 0;
+		mutex_lock(&vm->lock);
+		list_for_each_entry(g, &vm->groups, node) {
+			for (i = 0; i < g->ndev; i++, n++) {
+				if (n < *dev_pos)
+					continue;
+				ret = fn(vm->id, g, &g->devs[i], arg);
+				if (ret)
+					break;
+				*dev_pos = n + 1;
+			}
+			if (ret)
+				break;
+		}
+		mutex_unlock(&vm->lock);
+		if (ret)
+			break;
+		*vm_pos = idx + 1;
+		*dev_pos = 0;
 	}
 	mutex_unlock(&vp_lock);
 	return ret;

@@ -329,7 +329,10 @@ struct vfio_iommu_type1_bind {
  *    flags: EINVAL
  * 2. no group attached: ENODEV
  * 3. the backend cannot nest: EOPNOTSUPP
- * 4. a combination VT-d refuses, ADDR sizes and alignment: EINVAL
+ * 4. a combination VT-d refuses (no cache bit, the PASID cache, DOMAIN
+ *    granularity, the device IOTLB by PASID), a request that does not name
+ *    its PASID (IOMMU_INV_PASID_FLAGS_PASID or IOMMU_INV_ADDR_FLAGS_PASID
+ *    clear), ADDR sizes and alignment (or a range that wraps): EINVAL
  * 5. the PASID is not held by this VM: ENOENT
  */
 struct vfio_iommu_type1_cache_invalidate {

@@ -293,7 +293,7 @@ static void vp_group_unbind_all(struct vp_vm *vm, struct vp_group *g,
 	unsigned long pasid;
 	void *entry;
 
-	if (!stop)
+	if (!stop || !vm->bound)
 		return;
 	xa_for_each_range(&vm->pasids, pasid, entry, 0, stop - 1) {
 		st = vp_pasid_state(entry);

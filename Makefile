@@ -35,6 +35,7 @@ check: deps
 # test programs run in the guest, whose view of this tree is read-only
 tests:
 	$(MAKE) -C tests/ioctl
+	$(MAKE) -C tests/mdev KDIR=$(KDIR) W=1
 
 test-unit: cli
 	$(MAKE) -C cli test
@@ -69,6 +70,7 @@ clean:
 	-$(MAKE) -C driver KDIR=$(KDIR) clean
 	-$(MAKE) -C cli clean
 	-$(MAKE) -C tests/ioctl clean
+	-$(MAKE) -C tests/mdev KDIR=$(KDIR) clean
 	rm -rf .vm
 
 .PHONY: all module cli tests deps check test-unit demo shell lint install clean

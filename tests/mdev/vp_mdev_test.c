@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vp_mdev_test: mediated devices for the vfio-pasid test suite.
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * Two kinds of mdev parent, each offering one mdev type:
+ *
+ *  - a PCI driver, "vp_mdev_test", with an empty ID table: it binds only to
+ *    a device whose driver_override names it, and registers that device as
+ *    an mdev parent (an IOMMU-backed parent when the device has an IOMMU
+ *    group);
+ *  - a device the module creates itself under /sys/devices/virtual, with no
+ *    IOMMU group: a parent that does not make its mdevs IOMMU-backed.
+ *
+ * Every mdev gets a vfio_device registered with
+ * vfio_register_emulated_iommu_dev(), hence a VFIO group of its own.  The
+ * device file does nothing useful: it opens and closes, and has no regions.
+ *
+ * The module is built and loaded only by the tests (tests/vm/mdev).
+ */
+
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/mdev.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+
+#define VP_MDEV_NAME		"vp_mdev_test"
+#define VP_MDEV_VIRTUAL_NAME	"vp_mdev_virtual"
+#define VP_MDEV_TYPE_NAME	"1"
+#define VP_MDEV_MAX_INSTANCES	16
+
+/* One mdev parent and its single type; a type is a kobject of its parent. */
+struct vp_parent {
+	struct mdev_parent parent;
+	struct mdev_type type;
+	struct mdev_type *types[1];
+};
+
+/* One mdev's VFIO side. */
+struct vp_mdev_state {
+	struct vfio_device vdev;
+};
+
+static const struct vfio_device_ops vp_vfio_ops = {
+	.name = "vp-mdev-test",
+	.release = vfio_free_device,
+};
+
+static int vp_mdev_probe(struct mdev_device *mdev)
+{
+	struct vp_mdev_state *state;
+	int ret;
+
+	state = vfio_alloc_device(vp_mdev_state, vdev, &mdev->dev,
+				  &vp_vfio_ops);
+	if (IS_ERR(state))
+		return PTR_ERR(state);
+
+	ret = vfio_register_emulated_iommu_dev(&state->vdev);
+	if (ret) {
+		vfio_put_device(&state->vdev);
+		return ret;
+	}
+	dev_set_drvdata(&mdev->dev, state);
+	return 0;
+}
+
+static void vp_mdev_remove(struct mdev_device *mdev)
+{
+	struct vp_mdev_state *state = dev_get_drvdata(&mdev->dev);
+
+	vfio_unregister_group_dev(&state->vdev);
+	vfio_put_device(&state->vdev);
+}
+
+static ssize_t vp_mdev_show_description(struct mdev_type *mtype, char *buf)
+{
+	return sysfs_emit(buf, "vfio-pasid test mdev: own VFIO group, no regions\n");
+}
+
+static struct mdev_driver vp_mdev_driver = {
+	.device_api = VFIO_DEVICE_API_PCI_STRING,
+	.max_instances = VP_MDEV_MAX_INSTANCES,
+	.probe = vp_mdev_probe,
+	.remove = vp_mdev_remove,
+	.show_description = vp_mdev_show_description,
+	.driver = {
+		.name = VP_MDEV_NAME,
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+	},
+};
+
+/* Register @dev as an mdev parent with one type; @vp is the caller's. */
+static int vp_parent_register(struct vp_parent *vp, struct device *dev)
+{
+	vp->type.sysfs_name = VP_MDEV_TYPE_NAME;
+	vp->type.pretty_name = "vfio-pasid test mdev";
+	vp->types[0] = &vp->type;
+	return mdev_register_parent(&vp->parent, dev, &vp_mdev_driver,
+				    vp->types, ARRAY_SIZE(vp->types));
+}
+
+/* --- the PCI parent ------------------------------------------------------ */
+
+static int vp_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vp_parent *vp;
+	int ret;
+
+	vp = devm_kzalloc(&pdev->dev, sizeof(*vp), GFP_KERNEL);
+	if (!vp)
+		return -ENOMEM;
+	ret = vp_parent_register(vp, &pdev->dev);
+	if (ret)
+		return ret;
+	pci_set_drvdata(pdev, vp);
+	return 0;
+}
+
+static void vp_pci_remove(struct pci_dev *pdev)
+{
+	struct vp_parent *vp = pci_get_drvdata(pdev);
+
+	mdev_unregister_parent(&vp->parent);
+}
+
+/* Empty: the driver binds only through driver_override. */
+static const struct pci_device_id vp_pci_ids[] = {
+	{ }
+};
+
+static struct pci_driver vp_pci_driver = {
+	.name = VP_MDEV_NAME,
+	.id_table = vp_pci_ids,
+	.probe = vp_pci_probe,
+	.remove = vp_pci_remove,
+};
+
+/* --- the virtual parent -------------------------------------------------- */
+
+static struct class vp_class = {
+	.name = VP_MDEV_NAME,
+	.owner = THIS_MODULE,
+};
+
+static struct device *vp_virtual_dev;
+static struct vp_parent vp_virtual_parent;
+
+static int vp_virtual_create(void)
+{
+	int ret;
+
+	ret = class_register(&vp_class);
+	if (ret)
+		return ret;
+
+	vp_virtual_dev = device_create(&vp_class, NULL, MKDEV(0, 0), NULL,
+				       VP_MDEV_VIRTUAL_NAME);
+	if (IS_ERR(vp_virtual_dev)) {
+		ret = PTR_ERR(vp_virtual_dev);
+		goto out_class;
+	}
+
+	ret = vp_parent_register(&vp_virtual_parent, vp_virtual_dev);
+	if (ret)
+		goto out_dev;
+	return 0;
+
+out_dev:
+	device_unregister(vp_virtual_dev);
+out_class:
+	class_unregister(&vp_class);
+	return ret;
+}
+
+static void vp_virtual_destroy(void)
+{
+	mdev_unregister_parent(&vp_virtual_parent.parent);
+	device_unregister(vp_virtual_dev);
+	class_unregister(&vp_class);
+}
+
+/* --- the module ---------------------------------------------------------- */
+
+static int __init vp_mdev_init(void)
+{
+	int ret;
+
+	ret = mdev_register_driver(&vp_mdev_driver);
+	if (ret)
+		return ret;
+
+	ret = vp_virtual_create();
+	if (ret)
+		goto out_driver;
+
+	ret = pci_register_driver(&vp_pci_driver);
+	if (ret)
+		goto out_virtual;
+	return 0;
+
+out_virtual:
+	vp_virtual_destroy();
+out_driver:
+	mdev_unregister_driver(&vp_mdev_driver);
+	return ret;
+}
+
+static void __exit vp_mdev_exit(void)
+{
+	pci_unregister_driver(&vp_pci_driver);
+	vp_virtual_destroy();
+	mdev_unregister_driver(&vp_mdev_driver);
+}
+
+module_init(vp_mdev_init);
+module_exit(vp_mdev_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Mediated devices with and without an IOMMU-backed parent, for the vfio-pasid tests");
+MODULE_AUTHOR("The vfio-pasid authors");
+MODULE_SOFTDEP("pre: vfio mdev");

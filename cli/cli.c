@@ -59,6 +59,8 @@ static const struct cmd module_cmds[] = {
 const struct cmd top_cmds[] = {
 	{ "status", cmd_status, NULL, "",
 	  "module state, parameters, pool, VMs and totals" },
+	{ "caps", cmd_caps, NULL, "[--group N]...",
+	  "IOMMU units, VFIO container and nesting: what a VM can get" },
 	{ "vm", NULL, vm_cmds, "list | show VM", "the VMs" },
 	{ "quota", NULL, quota_cmds, "get VM | set VM N | default [N]",
 	  "per-VM and default quotas" },

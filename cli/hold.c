@@ -34,8 +34,7 @@
 #include "kmodule.h"
 #include "output.h"
 #include "parse.h"
-
-#define MAX_GROUPS 64
+#include "vfio.h"
 
 struct hold_args {
 	struct ctx	*ctx;
@@ -111,71 +110,19 @@ static const struct argp hold_argp = {
 	NULL, NULL, NULL
 };
 
-static int open_device(struct ctx *ctx)
-{
-	int fd = open(ctx->device, O_RDWR | O_CLOEXEC);
-	int err = errno;
-
-	if (fd >= 0)
-		return fd;
-	switch (err) {
-	case ENOENT:
-	case ENODEV:
-	case ENXIO:
-		if (mod_state() == MOD_NOT_LOADED)
-			fail(EXIT_NOMOD, MSG_NOT_LOADED);
-		else
-			fail(EXIT_NOMOD,
-			     "%s: %s: device missing: is it the vfio_pasid device node (see -d)?",
-			     ctx->cmd, ctx->device);
-		exit(EXIT_NOMOD);
-	case EACCES:
-	case EPERM:
-		fail_errno(err, NULL,
-			   "run as root, or get read-write access to the device",
-			   "%s: %s", ctx->cmd, ctx->device);
-		exit(EXIT_PERM);
-	default:
-		exit(fail_errno(err, NULL, NULL, "%s: %s", ctx->cmd,
-				ctx->device));
-	}
-}
-
+/* Open /dev/vfio/N, keep it open (close-on-exec), attach it */
 static int attach_group(struct ctx *ctx, int fd, uint32_t group)
 {
-	struct vfio_pasid_group g = { .argsz = sizeof(g) };
-	char path[64];
-	int gfd;
+	int gfd, ret;
 
-	snprintf(path, sizeof(path), "/dev/vfio/%u", group);
-	gfd = open(path, O_RDWR | O_CLOEXEC);
-	if (gfd < 0) {
-		if (errno == ENOENT)
-			return fail(EXIT_FAIL,
-				    "%s: VFIO group %u: %s does not exist: bind a device of that group to vfio-pci",
-				    ctx->cmd, group, path);
-		return fail_errno(errno, NULL, NULL, "%s: VFIO group %u: %s",
-				  ctx->cmd, group, path);
-	}
-	g.group_fd = gfd;
-	if (ioctl(fd, VFIO_PASID_ATTACH_GROUP, &g) < 0) {
-		int err = errno;
-
+	ret = vfio_group_open(ctx, group, &gfd);
+	if (ret)
+		return ret;
+	ret = pasid_attach_group(ctx, fd, group, gfd);
+	if (ret)
 		close(gfd);
-		if (err == EEXIST)
-			return fail(EXIT_FAIL,
-				    "%s: attaching VFIO group %u: it is already attached",
-				    ctx->cmd, group);
-		if (err == EINVAL)
-			return fail(EXIT_FAIL,
-				    "%s: attaching VFIO group %u: %s is not a VFIO group",
-				    ctx->cmd, group, path);
-		return fail_errno(err, NULL, NULL,
-				  "%s: attaching VFIO group %u", ctx->cmd,
-				  group);
-	}
 	/* the group stays open, and attached, as long as we run */
-	return 0;
+	return ret;
 }
 
 static int get_info(int fd, struct vfio_pasid_info *info)
@@ -342,7 +289,9 @@ int cmd_hold(struct ctx *ctx, int argc, char **argv)
 	if (a.cmd && !a.cmd[0][0])
 		usage_die(ctx, "the COMMAND is empty");
 
-	fd = open_device(ctx);
+	ret = pasid_device_open(ctx, &fd);
+	if (ret)
+		return ret;
 	if (!a.have_min && !mod_param_u32("pasid_min", &a.min))
 		a.min = 1;
 	if (!a.have_max && !mod_param_u32("pasid_max", &a.max))

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/vfio_pasid.h>
+
 #include "vfiopasidctl.h"
 #include "error.h"
 #include "nl.h"
@@ -17,13 +19,14 @@
 const struct out_col vm_cols[] = {
 	{ "vm_id", NULL }, { "pid", NULL }, { "comm", NULL },
 	{ "quota", NULL }, { "count", NULL }, { "bound_count", NULL },
+	{ "group_count", NULL },
 	{ 0 }
 };
 
 const struct out_col pasid_cols[] = {
 	{ "pasid", NULL }, { "vm_id", NULL }, { "bound", NULL },
-	{ "gpasid", NULL }, { "addr_width", NULL }, { "inv_iotlb", NULL },
-	{ "inv_dev_iotlb", NULL },
+	{ "gpasid", NULL }, { "addr_width", NULL }, { "devices", NULL },
+	{ "inv_iotlb", NULL }, { "inv_dev_iotlb", NULL },
 	{ 0 }
 };
 
@@ -68,6 +71,7 @@ json_object *vm_obj(struct nlattr **tb)
 	add(o, "quota", u32_or_null(tb, VFIO_PASID_A_QUOTA));
 	add(o, "count", u32_or_null(tb, VFIO_PASID_A_COUNT));
 	add(o, "bound_count", u32_or_null(tb, VFIO_PASID_A_BOUND_COUNT));
+	add(o, "group_count", u32_or_null(tb, VFIO_PASID_A_GROUP_COUNT));
 	return o;
 }
 
@@ -81,8 +85,72 @@ json_object *pasid_obj(struct nlattr **tb)
 			bool_or_null(tb, VFIO_PASID_A_BOUND) : jbool(false));
 	add(o, "gpasid", u32_or_null(tb, VFIO_PASID_A_GPASID));
 	add(o, "addr_width", u32_or_null(tb, VFIO_PASID_A_ADDR_WIDTH));
+	add(o, "devices", u32_or_null(tb, VFIO_PASID_A_DEVICES));
 	add(o, "inv_iotlb", u64_or_null(tb, VFIO_PASID_A_INV_IOTLB));
 	add(o, "inv_dev_iotlb", u64_or_null(tb, VFIO_PASID_A_INV_DEV_IOTLB));
+	add(o, "bind_flags", u64_or_null(tb, VFIO_PASID_A_BIND_FLAGS));
+	add(o, "vtd_flags", u64_or_null(tb, VFIO_PASID_A_VTD_FLAGS));
+	return o;
+}
+
+json_object *device_obj(struct nlattr **tb)
+{
+	json_object *o = json_object_new_object();
+
+	add(o, "group", u32_or_null(tb, VFIO_PASID_A_GROUP));
+	add(o, "device", str_or_null(tb, VFIO_PASID_A_DEV_NAME));
+	add(o, "bus", str_or_null(tb, VFIO_PASID_A_DEV_BUS));
+	add(o, "parent", str_or_null(tb, VFIO_PASID_A_DEV_PARENT));
+	add(o, "iommu_unit", str_or_null(tb, VFIO_PASID_A_IOMMU_UNIT));
+	add(o, "iommu_backed", bool_or_null(tb, VFIO_PASID_A_IOMMU_BACKED));
+	add(o, "pci_pasid_width", u32_or_null(tb, VFIO_PASID_A_PCI_PASID_WIDTH));
+	add(o, "pci_pasid_exec", bool_or_null(tb, VFIO_PASID_A_PCI_PASID_EXEC));
+	add(o, "pci_pasid_priv", bool_or_null(tb, VFIO_PASID_A_PCI_PASID_PRIV));
+	add(o, "pci_ats", bool_or_null(tb, VFIO_PASID_A_PCI_ATS));
+	add(o, "pci_pri", bool_or_null(tb, VFIO_PASID_A_PCI_PRI));
+	add(o, "binds", u32_or_null(tb, VFIO_PASID_A_DEV_BINDS));
+	return o;
+}
+
+json_object *pasid_format_json(uint32_t format)
+{
+	char buf[32];
+
+	if (format == IOMMU_PASID_FORMAT_INTEL_VTD)
+		return jstr("intel-vtd");
+	snprintf(buf, sizeof(buf), "unknown-%u", format);
+	return jstr(buf);
+}
+
+const char *no_nesting_reason(const char *backend)
+{
+	if (backend && !strcmp(backend, "native"))
+		return "the native backend cannot nest: this kernel has no API to bind guest first-level page tables (Linux 5.18 removed it)";
+	if (backend && !strcmp(backend, "emulated"))
+		return "the emulated backend reports no nesting capability";
+	return "the backend cannot nest";
+}
+
+json_object *backend_nesting_obj(struct nlattr **tb)
+{
+	json_object *o;
+
+	if (!tb[VFIO_PASID_A_NESTING])
+		return NULL;
+	o = json_object_new_object();
+	if (!nla_get_u8(tb[VFIO_PASID_A_NESTING])) {
+		add(o, "available", jbool(false));
+		add(o, "reason", jstr(no_nesting_reason(
+			tb[VFIO_PASID_A_BACKEND] ?
+			nla_get_string(tb[VFIO_PASID_A_BACKEND]) : NULL)));
+		return o;
+	}
+	add(o, "available", jbool(true));
+	add(o, "pasid_format", tb[VFIO_PASID_A_PASID_FORMAT] ?
+			       pasid_format_json(nla_get_u32(
+				       tb[VFIO_PASID_A_PASID_FORMAT])) : NULL);
+	add(o, "addr_width", u32_or_null(tb, VFIO_PASID_A_NEST_ADDR_WIDTH));
+	add(o, "pasid_bits", u32_or_null(tb, VFIO_PASID_A_NEST_PASID_BITS));
 	return o;
 }
 

@@ -22,13 +22,37 @@
 
 struct ctx;
 
-/* {"vm_id","pid","comm","quota","count","bound_count"} */
+/* {"vm_id","pid","comm","quota","count","bound_count","group_count"} */
 json_object *vm_obj(struct nlattr **tb);
 extern const struct out_col vm_cols[];
 
-/* {"pasid","vm_id","bound","gpasid","addr_width","inv_iotlb","inv_dev_iotlb"} */
+/*
+ * {"pasid","vm_id","bound","gpasid","addr_width","devices","inv_iotlb",
+ *  "inv_dev_iotlb","bind_flags","vtd_flags"}; the table shows all but the
+ * two flag words
+ */
 json_object *pasid_obj(struct nlattr **tb);
 extern const struct out_col pasid_cols[];
+
+/*
+ * A device of an attached group (DEVICE_GET): {"group","device","bus",
+ * "parent","iommu_unit","iommu_backed","pci_pasid_width","pci_pasid_exec",
+ * "pci_pasid_priv","pci_ats","pci_pri","binds"}
+ */
+json_object *device_obj(struct nlattr **tb);
+
+/* IOMMU_PASID_FORMAT_*: "intel-vtd", or "unknown-N" */
+json_object *pasid_format_json(uint32_t format);
+
+/* Why backend @backend (NULL: unknown) offers no nesting, in words */
+const char *no_nesting_reason(const char *backend);
+
+/*
+ * The backend's nesting from STATS_GET attributes: {"available":true,
+ * "pasid_format","addr_width","pasid_bits"} or {"available":false,
+ * "reason"}; NULL when the module does not say (an older module)
+ */
+json_object *backend_nesting_obj(struct nlattr **tb);
 
 /* {"seq","time","vm_id","pid","comm","pasid","bound"} */
 json_object *reclaim_obj(struct nlattr **tb);

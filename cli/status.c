@@ -21,6 +21,7 @@
 #include "error.h"
 #include "kmodule.h"
 #include "nl.h"
+#include "objects.h"
 #include "output.h"
 
 struct stats {
@@ -29,20 +30,23 @@ struct stats {
 	uint64_t	u64[VFIO_PASID_A_MAX + 1];
 	bool		has[VFIO_PASID_A_MAX + 1];
 	char		backend[64];
+	json_object	*nesting;	/* backend_nesting_obj(), owned */
 };
 
 static const int stat_u32[] = {
 	VFIO_PASID_A_POOL_MIN, VFIO_PASID_A_POOL_MAX, VFIO_PASID_A_POOL_SIZE,
 	VFIO_PASID_A_IN_USE, VFIO_PASID_A_VM_COUNT, VFIO_PASID_A_DEFAULT_QUOTA,
 	VFIO_PASID_A_RECLAIM_LOG_SIZE, VFIO_PASID_A_RECLAIM_LOG_COUNT,
-	VFIO_PASID_A_UAPI_VERSION,
+	VFIO_PASID_A_UAPI_VERSION, VFIO_PASID_A_BOUND_TOTAL,
 };
 
 static const int stat_u64[] = {
 	VFIO_PASID_A_ALLOCATED, VFIO_PASID_A_FREED, VFIO_PASID_A_RECLAIMED,
 	VFIO_PASID_A_QUOTA_REFUSALS, VFIO_PASID_A_POOL_REFUSALS,
 	VFIO_PASID_A_BINDS, VFIO_PASID_A_INVALIDATIONS,
-	VFIO_PASID_A_RECLAIM_LOG_DROPPED,
+	VFIO_PASID_A_RECLAIM_LOG_DROPPED, VFIO_PASID_A_UNBINDS,
+	VFIO_PASID_A_INV_IOTLB_PASID, VFIO_PASID_A_INV_IOTLB_ADDR,
+	VFIO_PASID_A_INV_DEV_IOTLB_ADDR,
 };
 
 static int stats_cb(uint8_t cmd, struct nlattr **tb, void *arg)
@@ -72,6 +76,8 @@ static int stats_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 			 nla_get_string(tb[VFIO_PASID_A_BACKEND]));
 		st->has[VFIO_PASID_A_BACKEND] = true;
 	}
+	json_object_put(st->nesting);
+	st->nesting = backend_nesting_obj(tb);
 	return 0;
 }
 
@@ -125,8 +131,10 @@ static bool device_uapi_version(const char *dev, int *version)
 static const struct argp status_argp = {
 	NULL, NULL, "",
 	"Show the module's state, version and parameters, the device node, "
-	"the uAPI version, the PASID pool and its use, the VMs, the committed "
-	"quota and the totals.  Exits 0 whether the module is loaded or not.",
+	"the uAPI version, the backend and its nesting, the PASID pool and "
+	"its use (PASIDs in use and bound), the VMs, the committed quota and "
+	"the totals (allocations, binds, unbinds, invalidations by type).  "
+	"Exits 0 whether the module is loaded or not.",
 	NULL, NULL, NULL
 };
 
@@ -178,11 +186,16 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 	if (st.ok) {
 		if (st.has[VFIO_PASID_A_BACKEND])
 			json_object_object_add(s, "backend", jstr(st.backend));
+		if (st.nesting) {
+			json_object_object_add(s, "nesting", st.nesting);
+			st.nesting = NULL;
+		}
 		o = json_object_new_object();
 		add_u32(o, &st, "min", VFIO_PASID_A_POOL_MIN);
 		add_u32(o, &st, "max", VFIO_PASID_A_POOL_MAX);
 		add_u32(o, &st, "size", VFIO_PASID_A_POOL_SIZE);
 		add_u32(o, &st, "in_use", VFIO_PASID_A_IN_USE);
+		add_u32(o, &st, "bound", VFIO_PASID_A_BOUND_TOTAL);
 		json_object_object_add(s, "pool", o);
 		add_u32(s, &st, "vm_count", VFIO_PASID_A_VM_COUNT);
 		add_u32(s, &st, "default_quota", VFIO_PASID_A_DEFAULT_QUOTA);
@@ -214,7 +227,12 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 		add_u64(o, &st, "quota_refusals", VFIO_PASID_A_QUOTA_REFUSALS);
 		add_u64(o, &st, "pool_refusals", VFIO_PASID_A_POOL_REFUSALS);
 		add_u64(o, &st, "binds", VFIO_PASID_A_BINDS);
+		add_u64(o, &st, "unbinds", VFIO_PASID_A_UNBINDS);
 		add_u64(o, &st, "invalidations", VFIO_PASID_A_INVALIDATIONS);
+		add_u64(o, &st, "inv_iotlb_pasid", VFIO_PASID_A_INV_IOTLB_PASID);
+		add_u64(o, &st, "inv_iotlb_addr", VFIO_PASID_A_INV_IOTLB_ADDR);
+		add_u64(o, &st, "inv_dev_iotlb_addr",
+			VFIO_PASID_A_INV_DEV_IOTLB_ADDR);
 		json_object_object_add(s, "totals", o);
 		o = json_object_new_object();
 		add_u32(o, &st, "size", VFIO_PASID_A_RECLAIM_LOG_SIZE);
@@ -225,5 +243,6 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 
 	out_print(ctx, root);
 	json_object_put(root);
+	json_object_put(st.nesting);
 	return EXIT_OK;
 }

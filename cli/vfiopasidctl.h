@@ -90,6 +90,7 @@ void vm_sel_arg(struct ctx *ctx, const char *s, struct vm_sel *sel);
 
 /* Command handlers */
 int cmd_status(struct ctx *ctx, int argc, char **argv);
+int cmd_caps(struct ctx *ctx, int argc, char **argv);
 int cmd_module_show(struct ctx *ctx, int argc, char **argv);
 int cmd_module_load(struct ctx *ctx, int argc, char **argv);
 int cmd_module_unload(struct ctx *ctx, int argc, char **argv);

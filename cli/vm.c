@@ -5,6 +5,7 @@
  * Copyright (C) 2026 The vfio-pasid authors
  */
 #include <argp.h>
+#include <errno.h>
 
 #include "vfiopasidctl.h"
 #include "error.h"
@@ -14,7 +15,8 @@
 static const struct argp list_argp = {
 	NULL, NULL, "",
 	"List the VMs: every process that has /dev/vfio-pasid open, with its "
-	"id, pid, command name, quota, PASIDs held and PASIDs bound.",
+	"id, pid, command name, quota, PASIDs held, PASIDs bound and VFIO "
+	"groups attached.",
 	NULL, NULL, NULL
 };
 
@@ -38,10 +40,18 @@ int cmd_vm_list(struct ctx *ctx, int argc, char **argv)
 
 static const struct argp show_argp = {
 	NULL, pos_parse, "VM",
-	"Show one VM and the PASIDs it holds.  VM is a VM id as 'vm list' "
-	"prints it, or pid:PID.",
+	"Show one VM, the devices of the VFIO groups attached to it and the "
+	"PASIDs it holds, with their binding state.  VM is a VM id as "
+	"'vm list' prints it, or pid:PID.",
 	NULL, NULL, NULL
 };
+
+static int device_cb(uint8_t cmd, struct nlattr **tb, void *arg)
+{
+	(void)cmd;
+	json_object_array_add(arg, device_obj(tb));
+	return 0;
+}
 
 int cmd_vm_show(struct ctx *ctx, int argc, char **argv)
 {
@@ -52,6 +62,7 @@ int cmd_vm_show(struct ctx *ctx, int argc, char **argv)
 	};
 	struct vm_info vi;
 	struct vm_sel sel;
+	json_object *devs;
 	int err, ret;
 
 	cmd_parse(ctx, &show_argp, argc, argv, &a);
@@ -62,6 +73,21 @@ int cmd_vm_show(struct ctx *ctx, int argc, char **argv)
 	ret = vm_get(ctx, &sel, &vi);
 	if (ret)
 		return ret;
+
+	/* the devices of its attached groups; absent from older modules */
+	devs = json_object_new_array();
+	err = vnl_exec(ctx, vnl_dump_of_vm(ctx, VFIO_PASID_CMD_DEVICE_GET,
+					   vi.vm_id), device_cb, devs);
+	if (err == ENOENT) {
+		json_object_put(devs);
+		json_object_put(vi.obj);
+		return vm_failure(ctx, err, vi.vm_id);
+	}
+	if (err) {
+		json_object_put(devs);
+		devs = NULL;
+	}
+	json_object_object_add(vi.obj, "devices", devs);
 
 	d.head = vi.obj;
 	err = dump_list(ctx, vnl_dump_of_vm(ctx, VFIO_PASID_CMD_PASID_GET,

@@ -42,16 +42,17 @@ teardown_file() {
 	jq_is '.status.device_present' true
 	jq_is '.status.uapi_version' 1
 	jq_is '.status.backend' emulated
-	jq_is '.status.pool | tojson' '{"min":1,"max":1048575,"size":1048575,"in_use":0}'
+	jq_is '.status.nesting | tojson' '{"available":true,"pasid_format":"intel-vtd","addr_width":48,"pasid_bits":20}'
+	jq_is '.status.pool | tojson' '{"min":1,"max":1048575,"size":1048575,"in_use":0,"bound":0}'
 	jq_is '.status.vm_count' 0
 	jq_is '.status.default_quota' 1000
 	jq_is '.status.quota_committed' 0
 	jq_is '.status.quota_overcommitted' false
 	jq_is '.status.totals | tojson' \
-		'{"allocated":0,"freed":0,"reclaimed":0,"quota_refusals":0,"pool_refusals":0,"binds":0,"invalidations":0}'
+		'{"allocated":0,"freed":0,"reclaimed":0,"quota_refusals":0,"pool_refusals":0,"binds":0,"unbinds":0,"invalidations":0,"inv_iotlb_pasid":0,"inv_iotlb_addr":0,"inv_dev_iotlb_addr":0}'
 	jq_is '.status.reclaim_log | tojson' '{"size":1024,"count":0,"dropped":0}'
 	# numbers are JSON numbers, never strings
-	jq_is '[.status | .. | scalars | select(type == "string")] | length' 5
+	jq_is '[.status | .. | scalars | select(type == "string")] | length' 6
 }
 
 @test "status text, -j and -p show the same values" {
@@ -77,10 +78,20 @@ teardown_file() {
 	assert_equal "$(jq -S . <<<"$output")" "$(jq -S . <<<"$json")"
 }
 
+@test "status with the native backend: no nesting, with the reason" {
+	module_load backend=native
+	ctl -j status
+	jq_is '.status.backend' native
+	jq_is '.status.nesting.available' false
+	jq_is '.status.nesting.reason | test("native backend cannot nest")' true
+	ctl status
+	assert_line --regexp '^  available: +no$'
+}
+
 @test "status follows the module's parameters" {
 	module_load default_quota=7 pasid_min=100 pasid_max=199 reclaim_log_size=16
 	ctl -j status
-	jq_is '.status.pool | tojson' '{"min":100,"max":199,"size":100,"in_use":0}'
+	jq_is '.status.pool | tojson' '{"min":100,"max":199,"size":100,"in_use":0,"bound":0}'
 	jq_is '.status.default_quota' 7
 	jq_is '.status.reclaim_log.size' 16
 	jq_is '.status.parameters.pasid_min' 100

@@ -18,7 +18,7 @@ teardown_file() {
 
 @test "vm list with no VM: a header, and an empty list in JSON" {
 	ctl vm list
-	assert_output "VM_ID  PID  COMM  QUOTA  COUNT  BOUND_COUNT"
+	assert_output "VM_ID  PID  COMM  QUOTA  COUNT  BOUND_COUNT  GROUP_COUNT"
 	ctl -j vm list
 	assert_output '{"vms":[]}'
 }
@@ -30,16 +30,16 @@ teardown_file() {
 	local vm2=$HOLD_VM pid2=$HOLD_PID
 	ctl vm list
 	assert_equal "${#lines[@]}" 3
-	assert_line --index 0 --regexp '^VM_ID +PID +COMM +QUOTA +COUNT +BOUND_COUNT$'
-	assert_line --regexp "^ *$vm1 +$pid1 +vfiopasidctl +1000 +3 +0\$"
-	assert_line --regexp "^ *$vm2 +$pid2 +vfiopasidctl +1000 +0 +0\$"
+	assert_line --index 0 --regexp '^VM_ID +PID +COMM +QUOTA +COUNT +BOUND_COUNT +GROUP_COUNT$'
+	assert_line --regexp "^ *$vm1 +$pid1 +vfiopasidctl +1000 +3 +0 +0\$"
+	assert_line --regexp "^ *$vm2 +$pid2 +vfiopasidctl +1000 +0 +0 +0\$"
 	ctl -j vm list
 	assert_equal "${#lines[@]}" 1
 	jq_is '.vms | length' 2
-	jq_is '.vms[0] | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count
+	jq_is '.vms[0] | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count,group_count
 	jq_is ".vms[] | select(.vm_id == $vm1) | [.pid, .comm, .quota, .count, .bound_count] | tojson" \
 		"[$pid1,\"vfiopasidctl\",1000,3,0]"
-	jq_is '[.vms[0][] | type] | join(",")' number,number,string,number,number,number
+	jq_is '[.vms[0][] | type] | join(",")' number,number,string,number,number,number,number
 	ctl -p vm list
 	assert [ "${#lines[@]}" -gt 10 ]
 	jq_is '.vms | length' 2
@@ -66,19 +66,22 @@ teardown_file() {
 	assert_line --regexp '^quota: +1000$'
 	assert_line --regexp '^count: +3$'
 	assert_line --regexp '^bound_count: +0$'
+	assert_line --regexp '^group_count: +0$'
+	assert_line --regexp '^devices: +-$'
 	assert_line 'pasids:'
-	assert_line --regexp '^  PASID +VM_ID +BOUND +GPASID +ADDR_WIDTH +INV_IOTLB +INV_DEV_IOTLB$'
+	assert_line --regexp '^  PASID +VM_ID +BOUND +GPASID +ADDR_WIDTH +DEVICES +INV_IOTLB +INV_DEV_IOTLB$'
 	local p
 	for p in $HOLD_PASIDS; do
-		assert_line --regexp "^ +$p +$HOLD_VM +no +- +- +0 +0\$"
+		assert_line --regexp "^ +$p +$HOLD_VM +no +- +- +- +0 +0\$"
 	done
 	ctl -j vm show "$HOLD_VM"
 	assert_equal "${#lines[@]}" 1
-	jq_is '.vm | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count,pasids
+	jq_is '.vm | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count,group_count,devices,pasids
+	jq_is '.vm.devices | tojson' '[]'
 	jq_is '.vm.vm_id' "$HOLD_VM"
 	jq_is '.vm.count' 3
 	jq_is '[.vm.pasids[].pasid] | join(" ")' "$HOLD_PASIDS"
-	jq_is '.vm.pasids[0] | keys_unsorted | join(",")' pasid,vm_id,bound,gpasid,addr_width,inv_iotlb,inv_dev_iotlb
+	jq_is '.vm.pasids[0] | keys_unsorted | join(",")' pasid,vm_id,bound,gpasid,addr_width,devices,inv_iotlb,inv_dev_iotlb,bind_flags,vtd_flags
 	jq_is '[.vm.pasids[].bound] | unique | join(",")' false
 	jq_is '[.vm.pasids[].vm_id] | unique | join(",")' "$HOLD_VM"
 }

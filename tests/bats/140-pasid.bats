@@ -18,7 +18,7 @@ teardown_file() {
 
 @test "pasid list with no PASID: a header, and an empty list in JSON" {
 	ctl pasid list
-	assert_output "PASID  VM_ID  BOUND  GPASID  ADDR_WIDTH  INV_IOTLB  INV_DEV_IOTLB"
+	assert_output "PASID  VM_ID  BOUND  GPASID  ADDR_WIDTH  DEVICES  INV_IOTLB  INV_DEV_IOTLB"
 	ctl -j pasid list
 	assert_output '{"pasids":[]}'
 }
@@ -33,19 +33,20 @@ teardown_file() {
 	assert_equal "${#lines[@]}" 6
 	local p
 	for p in $p1; do
-		assert_line --regexp "^ *$p +$vm1 +no +- +- +0 +0\$"
+		assert_line --regexp "^ *$p +$vm1 +no +- +- +- +0 +0\$"
 	done
 	for p in $p2; do
-		assert_line --regexp "^ *$p +$vm2 +no +- +- +0 +0\$"
+		assert_line --regexp "^ *$p +$vm2 +no +- +- +- +0 +0\$"
 	done
 	ctl -j pasid list
 	assert_equal "${#lines[@]}" 1
 	jq_is '.pasids | length' 5
-	jq_is '.pasids[0] | keys_unsorted | join(",")' pasid,vm_id,bound,gpasid,addr_width,inv_iotlb,inv_dev_iotlb
+	jq_is '.pasids[0] | keys_unsorted | join(",")' pasid,vm_id,bound,gpasid,addr_width,devices,inv_iotlb,inv_dev_iotlb,bind_flags,vtd_flags
 	jq_is "[.pasids[] | select(.vm_id == $vm1) | .pasid] | join(\" \")" "$p1"
 	jq_is '.pasids[0].bound' false
 	jq_is '.pasids[0].gpasid' null
 	jq_is '.pasids[0].addr_width' null
+	jq_is '.pasids[0].devices' null
 	jq_is '.pasids[0].inv_iotlb | type' number
 	jq_is '.pasids[0].inv_dev_iotlb | type' number
 	ctl_as_nobody -j pasid list

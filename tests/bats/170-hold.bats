@@ -164,7 +164,7 @@ teardown_file() {
 	ctl 3 -d /nonexistent/vfio-pasid hold </dev/null
 	assert_stderr_contains "/nonexistent/vfio-pasid"
 	ctl 1 hold --group 9999 </dev/null
-	assert_stderr "vfiopasidctl: hold: VFIO group 9999: /dev/vfio/9999 does not exist: bind a device of that group to vfio-pci"
+	assert_stderr "vfiopasidctl: hold: VFIO group 9999: /dev/vfio/9999 does not exist: there is no IOMMU group 9999"
 }
 
 # shellcheck disable=SC2154 # stderr_lines: set by run

@@ -141,6 +141,13 @@ static void test_usage(void)
 	USAGE("hold: --group without N", "hold", "--group");
 	USAGE("hold: empty COMMAND", "hold", "--", "");
 	USAGE("a command option before the command", "-n", "3", "hold");
+	USAGE("caps: --group without N", "caps", "--group");
+	USAGE("caps: garbage --group", "caps", "--group", "x");
+	USAGE("caps: negative --group", "caps", "--group", "-1");
+	USAGE("caps: the same group twice", "caps", "--group", "7",
+	      "--group", "7");
+	USAGE("caps: extra argument", "caps", "7");
+	USAGE("caps: unknown option", "caps", "--bogus");
 }
 
 /* Without the module, every command that needs it: exit 3, the sentence */
@@ -152,7 +159,8 @@ static void test_no_module(void)
 		{ "quota", "default" }, { "quota", "default", "5" },
 		{ "pasid", "list" }, { "reclaimed" }, { "reclaimed", "--clear" },
 		{ "monitor" }, { "hold", "-n", "1" },
-		{ "-j", "vm", "list" },
+		{ "-j", "vm", "list" }, { "caps", "--group", "1" },
+		{ "hold", "--group", "1" },
 	};
 
 	if (!access("/sys/module/vfio_pasid", F_OK)) {
@@ -279,11 +287,52 @@ static void test_status(void)
 	done(&r);
 }
 
+/* caps without --group works without the module: exit 0, valid JSON */
+static void test_caps(void)
+{
+	json_object *o, *c = NULL, *v = NULL;
+	struct run r;
+	bool loaded = !access("/sys/module/vfio_pasid", F_OK);
+
+	r = run("-j", "caps", NULL);
+	o = json_tokener_parse(r.out);
+	OK(r.status == 0 && o && json_object_object_get_ex(o, "caps", &c) &&
+	   json_object_object_get_ex(c, "units", &v) &&
+	   json_object_is_type(v, json_type_array) &&
+	   json_object_object_get_ex(c, "groups", &v) &&
+	   json_object_is_type(v, json_type_array) &&
+	   !json_object_array_length(v) && !*r.err,
+	   "caps -j: {\"caps\":{...,\"groups\":[],\"units\":[...]}}, exit 0");
+	if (!loaded) {
+		OK(json_object_object_get_ex(c, "module", &v) &&
+		   !strcmp(json_object_get_string(v), "not loaded") &&
+		   json_object_object_get_ex(c, "uapi_version", &v) && !v &&
+		   json_object_object_get_ex(c, "container", &v) && !v,
+		   "caps -j without the module: module not loaded, nulls");
+	} else {
+		OK(1, "# SKIP the module is loaded here");
+	}
+	json_object_put(o);
+	done(&r);
+	r = run("caps", NULL);
+	OK(r.status == 0 && strstr(r.out, "module: ") && !*r.err,
+	   "caps text: a module: line, exit 0");
+	if (!loaded)
+		OK(strstr(r.out, "module: not loaded (run 'vfiopasidctl module load')") != NULL,
+		   "caps text without the module says how to load it");
+	done(&r);
+	r = run("caps", "--help", NULL);
+	OK(r.status == 0 && strstr(r.out, "Usage: vfiopasidctl caps") &&
+	   strstr(r.out, "--group"), "caps --help shows --group");
+	done(&r);
+}
+
 int main(void)
 {
 	test_usage();
 	test_help();
 	test_status();
+	test_caps();
 	test_no_module();
 	return unit_done();
 }

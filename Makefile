@@ -121,6 +121,8 @@ check-version:
 	@test -n "$(VERSION)" || { echo "no VP_VERSION in driver/vfio_pasid.h" >&2; exit 1; }
 	@v=$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf); \
 	test "$$v" = "$(VERSION)" || { echo "dkms.conf: PACKAGE_VERSION is '$$v', driver/vfio_pasid.h says '$(VERSION)'" >&2; exit 1; }
+	@v=$$(sed -n '1s/^[^ ]* (\(.*\)-[^-]*).*/\1/p' debian/changelog); \
+	test "$$v" = "$(VERSION)" || { echo "debian/changelog: the upstream version is '$$v', driver/vfio_pasid.h says '$(VERSION)'" >&2; exit 1; }
 
 dkms-src: check-version
 	rm -rf $(DESTDIR)$(DKMS_SRCDIR)

@@ -202,15 +202,23 @@ udev_rule_syntax() {
 	assert_success
 	run modinfo -F version "$TOP/driver/vfio_pasid.ko"
 	assert_output "$VERSION"
-	# check-version catches a dkms.conf that disagrees
+	# check-version catches a dkms.conf or a changelog that disagrees
 	local t=$BATS_TEST_TMPDIR/tree
-	mkdir -p "$t/driver"
-	cp "$TOP/Makefile" "$t/"
+	mkdir -p "$t/driver" "$t/debian"
+	cp "$TOP/Makefile" "$TOP/dkms.conf" "$t/"
 	cp "$TOP/driver/vfio_pasid.h" "$t/driver/"
-	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="9.9.9"/' "$TOP/dkms.conf" >"$t/dkms.conf"
+	cp "$TOP/debian/changelog" "$t/debian/"
+	run make -s --no-print-directory -C "$t" check-version
+	assert_success
+	sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="9.9.9"/' "$t/dkms.conf"
 	run make -s --no-print-directory -C "$t" check-version
 	assert_failure
 	assert_output --partial "PACKAGE_VERSION is '9.9.9'"
+	cp "$TOP/dkms.conf" "$t/"
+	sed -i "1s/($VERSION-/(9.9.8-/" "$t/debian/changelog"
+	run make -s --no-print-directory -C "$t" check-version
+	assert_failure
+	assert_output --partial "upstream version is '9.9.8'"
 }
 
 @test "dkms.conf: DKMS builds for Linux 6.1.x with what compat.h needs, nothing else" {

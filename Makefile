@@ -11,6 +11,12 @@ KDIR ?= $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODPROBEDIR ?= /etc/modprobe.d
+
+# The one version of the project: the module's; dkms.conf and
+# debian/changelog must agree with it (tests/host/install.bats checks).
+VERSION := $(shell sed -n 's/^.define[[:space:]]*VP_VERSION[[:space:]]*"\(.*\)".*/\1/p' driver/vfio_pasid.h)
 
 export KVER KDIR
 
@@ -21,7 +27,7 @@ module:
 	$(MAKE) -C driver KDIR=$(KDIR) W=1
 
 cli:
-	$(MAKE) -C cli
+	$(MAKE) -C cli VERSION=$(VERSION)
 
 deps:
 	@scripts/deps
@@ -51,29 +57,123 @@ shell: deps
 lint: deps
 	@scripts/lint
 
-install: all
-	install -D -m 0755 cli/vfiopasidctl $(DESTDIR)$(PREFIX)/bin/vfiopasidctl
-	install -D -m 0644 driver/include/uapi/linux/vfio_pasid.h \
-		$(DESTDIR)$(PREFIX)/include/linux/vfio_pasid.h
-	install -D -m 0644 driver/include/uapi/linux/vfio_pasid_netlink.h \
-		$(DESTDIR)$(PREFIX)/include/linux/vfio_pasid_netlink.h
-	install -D -m 0644 man/vfiopasidctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vfiopasidctl.8
-	install -D -m 0644 man/vfio_pasid.4 $(DESTDIR)$(PREFIX)/share/man/man4/vfio_pasid.4
+# What install puts down, relative to $(DESTDIR); uninstall removes the same.
+BINDIR := $(PREFIX)/bin
+INCDIR := $(PREFIX)/include/linux
+MANDIR := $(PREFIX)/share/man
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR := $(PREFIX)/share/zsh/vendor-completions
+MODDIR := /lib/modules/$(KVER)/extra
+INSTALLED_CLI := $(BINDIR)/vfiopasidctl $(MANDIR)/man8/vfiopasidctl.8 \
+	$(MANDIR)/man4/vfio_pasid.4 $(BASHCOMPDIR)/vfiopasidctl \
+	$(ZSHCOMPDIR)/_vfiopasidctl
+INSTALLED_HEADERS := $(INCDIR)/vfio_pasid.h $(INCDIR)/vfio_pasid_netlink.h
+INSTALLED_CONFIG := $(UDEVRULESDIR)/60-vfio-pasid.rules $(MODPROBEDIR)/vfio-pasid.conf
+INSTALLED_MODULE := $(MODDIR)/vfio_pasid.ko
+
+# install = install-cli + install-headers + install-config + install-module;
+# the parts exist for debian/rules, which packages them separately.
+install: all install-cli install-headers install-config install-module
+
+install-cli: cli
+	install -D -m 0755 cli/vfiopasidctl $(DESTDIR)$(BINDIR)/vfiopasidctl
+	install -D -m 0644 man/vfiopasidctl.8 $(DESTDIR)$(MANDIR)/man8/vfiopasidctl.8
+	install -D -m 0644 man/vfio_pasid.4 $(DESTDIR)$(MANDIR)/man4/vfio_pasid.4
 	install -D -m 0644 completions/vfiopasidctl.bash \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfiopasidctl
+		$(DESTDIR)$(BASHCOMPDIR)/vfiopasidctl
 	install -D -m 0644 completions/_vfiopasidctl \
-		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_vfiopasidctl
-	install -D -m 0644 driver/vfio_pasid.ko \
-		$(DESTDIR)/lib/modules/$(KVER)/extra/vfio_pasid.ko
+		$(DESTDIR)$(ZSHCOMPDIR)/_vfiopasidctl
+
+install-headers:
+	install -D -m 0644 driver/include/uapi/linux/vfio_pasid.h \
+		$(DESTDIR)$(INCDIR)/vfio_pasid.h
+	install -D -m 0644 driver/include/uapi/linux/vfio_pasid_netlink.h \
+		$(DESTDIR)$(INCDIR)/vfio_pasid_netlink.h
+
+install-config:
+	install -D -m 0644 packaging/udev/60-vfio-pasid.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-vfio-pasid.rules
+	install -D -m 0644 packaging/modprobe.d/vfio-pasid.conf \
+		$(DESTDIR)$(MODPROBEDIR)/vfio-pasid.conf
+
+# depmod only for the live system: a staged tree gets it from its installer
+install-module: module
+	install -D -m 0644 driver/vfio_pasid.ko $(DESTDIR)$(INSTALLED_MODULE)
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_CLI) $(INSTALLED_HEADERS) \
+		$(INSTALLED_CONFIG) $(INSTALLED_MODULE))
+	$(if $(DESTDIR),,if [ -d /lib/modules/$(KVER) ]; then depmod -a $(KVER); fi)
+
+# --- DKMS --------------------------------------------------------------------
+# The source tree DKMS builds from: dkms.conf, the license and the driver's
+# sources (no build output: no *.mod.c).
+DKMS_SRCDIR := /usr/src/vfio-pasid-$(VERSION)
+DKMS_FILES := dkms.conf COPYING driver/Kbuild driver/Makefile \
+	$(sort $(filter-out %.mod.c,$(wildcard driver/*.c)) $(wildcard driver/*.h) \
+	$(wildcard driver/include/uapi/linux/*.h))
+DKMS := dkms
+DKMS_MV := -m vfio-pasid -v $(VERSION)
+
+# Every file that names the version agrees with driver/vfio_pasid.h
+check-version:
+	@test -n "$(VERSION)" || { echo "no VP_VERSION in driver/vfio_pasid.h" >&2; exit 1; }
+	@v=$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf); \
+	test "$$v" = "$(VERSION)" || { echo "dkms.conf: PACKAGE_VERSION is '$$v', driver/vfio_pasid.h says '$(VERSION)'" >&2; exit 1; }
+	@v=$$(sed -n '1s/^[^ ]* (\(.*\)-[^-]*).*/\1/p' debian/changelog); \
+	test "$$v" = "$(VERSION)" || { echo "debian/changelog: the upstream version is '$$v', driver/vfio_pasid.h says '$(VERSION)'" >&2; exit 1; }
+
+dkms-src: check-version
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+	for f in $(DKMS_FILES); do install -D -m 0644 "$$f" "$(DESTDIR)$(DKMS_SRCDIR)/$$f" || exit 1; done
+
+# Into the running system (DESTDIR must be empty): any earlier build of this
+# version is removed first, so the new source is the one built.
+dkms-install:
+	@test -z "$(DESTDIR)" || { echo "dkms-install works on the system itself: DESTDIR must be empty" >&2; exit 1; }
+	@command -v $(DKMS) >/dev/null || { echo "dkms is not installed: run 'make deps'" >&2; exit 1; }
+	@test -d "$(KDIR)" || { echo "no kernel headers for '$(KVER)': run 'make deps'" >&2; exit 1; }
+	if [ -n "$$($(DKMS) status $(DKMS_MV))" ]; then $(DKMS) remove $(DKMS_MV) --all; fi
+	$(MAKE) --no-print-directory dkms-src
+	$(DKMS) add $(DKMS_MV)
+	$(DKMS) build $(DKMS_MV) -k $(KVER)
+	$(DKMS) install $(DKMS_MV) -k $(KVER)
+
+dkms-uninstall:
+	$(if $(DESTDIR),,if command -v $(DKMS) >/dev/null && [ -n "$$($(DKMS) status $(DKMS_MV))" ]; \
+		then $(DKMS) remove $(DKMS_MV) --all; fi)
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+
+# --- Debian packages -----------------------------------------------------------
+DEBDIR ?= build/deb
+
+# vfio-pasid-dkms, vfiopasidctl and vfio-pasid-dev, built from a copy of the
+# tree in $(DEBDIR) with dpkg-buildpackage; the .debs are left there
+deb: check-version
+	@scripts/deb "$(DEBDIR)"
+
+# lintian on what "make deb" built (the overrides in debian/ say why)
+deb-lint:
+	lintian --info --pedantic -EI --fail-on error,warning $(DEBDIR)/vfio-pasid_$(VERSION)-*_$$(dpkg --print-architecture).changes
 
 clean:
 	-$(MAKE) -C driver KDIR=$(KDIR) clean
 	-$(MAKE) -C cli clean
 	-$(MAKE) -C tests/ioctl clean
 	-$(MAKE) -C tests/mdev KDIR=$(KDIR) clean
-	rm -rf .vm
+	rm -rf .vm build
 
-.PHONY: all module cli tests deps check test-unit demo shell lint install clean
+.PHONY: all module cli tests deps check test-unit demo shell lint clean \
+	install install-cli install-headers install-config install-module uninstall \
+	check-version dkms-src dkms-install dkms-uninstall deb deb-lint \
+	print-kdir print-kver print-version
 
 print-kdir:
 	@echo $(KDIR)
+
+print-kver:
+	@echo $(KVER)
+
+print-version:
+	@echo $(VERSION)

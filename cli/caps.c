@@ -922,7 +922,7 @@ static void caps_text(FILE *f, const json_object *c)
 			json_object *r = json_object_array_get_idx(
 				get(ct, "iova_ranges"), i);
 
-			fprintf(f, " %#llx-%#llx",
+			fprintf(f, " 0x%llx-0x%llx",
 				(unsigned long long)json_object_get_uint64(
 					get(r, "start")),
 				(unsigned long long)json_object_get_uint64(

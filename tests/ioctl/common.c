@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * common.c - support code shared by ioctl_test and scale_test
+ * common.c - support code shared by the programs of tests/ioctl
  *
  * Copyright (C) 2026 The vfio-pasid authors
  */
@@ -106,6 +106,11 @@ uint64_t nla_u64(const struct nlattr *a)
 	return v;
 }
 
+uint8_t nla_u8(const struct nlattr *a)
+{
+	return a ? *(uint8_t *)nla_data(a) : 0;
+}
+
 void nl_extack_text(struct nlmsghdr *nlh, char *buf, size_t size)
 {
 	struct nlmsgerr *e = NLMSG_DATA(nlh);
@@ -157,6 +162,9 @@ size_t nl_build(char *buf, uint16_t family, uint8_t cmd, uint16_t flags,
 	}
 	return nlh->nlmsg_len;
 }
+
+/* nl_request() parses into a tb[] of 64 */
+_Static_assert(VFIO_PASID_A_MAX < 64, "tb[] must hold every attribute");
 
 int nl_request(uint16_t family, uint8_t cmd, bool dump,
 	       const struct nl_attr *attr, int maxattr, nl_cb_t cb, void *arg)
@@ -230,6 +238,19 @@ int nl_resolve(const char *name)
 	return id ? id : -ENOENT;
 }
 
+int nl_dump_vm(uint8_t cmd, uint32_t vm_id, nl_cb_t cb, void *arg)
+{
+	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(vm_id), &vm_id };
+
+	return nl_request(nl_family, cmd, true, vm_id ? &a : NULL,
+			  VFIO_PASID_A_MAX, cb, arg);
+}
+
+static int64_t nla_u32_or(const struct nlattr *a, int64_t none)
+{
+	return a ? (int64_t)nla_u32(a) : none;
+}
+
 void stats_cb(struct nlattr **tb, void *arg)
 {
 	struct stats *s = arg;
@@ -259,6 +280,25 @@ void stats_cb(struct nlattr **tb, void *arg)
 	if (tb[VFIO_PASID_A_BACKEND])
 		snprintf(s->backend, sizeof(s->backend), "%s",
 			 (char *)nla_data(tb[VFIO_PASID_A_BACKEND]));
+
+	s->bind_seen = tb[VFIO_PASID_A_BINDS] && tb[VFIO_PASID_A_UNBINDS] &&
+		       tb[VFIO_PASID_A_BOUND_TOTAL] &&
+		       tb[VFIO_PASID_A_INVALIDATIONS] &&
+		       tb[VFIO_PASID_A_INV_IOTLB_PASID] &&
+		       tb[VFIO_PASID_A_INV_IOTLB_ADDR] &&
+		       tb[VFIO_PASID_A_INV_DEV_IOTLB_ADDR];
+	s->binds = nla_u64(tb[VFIO_PASID_A_BINDS]);
+	s->unbinds = nla_u64(tb[VFIO_PASID_A_UNBINDS]);
+	s->bound_total = nla_u32(tb[VFIO_PASID_A_BOUND_TOTAL]);
+	s->invalidations = nla_u64(tb[VFIO_PASID_A_INVALIDATIONS]);
+	s->inv_iotlb_pasid = nla_u64(tb[VFIO_PASID_A_INV_IOTLB_PASID]);
+	s->inv_iotlb_addr = nla_u64(tb[VFIO_PASID_A_INV_IOTLB_ADDR]);
+	s->inv_dev_iotlb_addr = nla_u64(tb[VFIO_PASID_A_INV_DEV_IOTLB_ADDR]);
+	s->nesting = tb[VFIO_PASID_A_NESTING] ?
+		     nla_u8(tb[VFIO_PASID_A_NESTING]) : -1;
+	s->pasid_format = nla_u32_or(tb[VFIO_PASID_A_PASID_FORMAT], -1);
+	s->nest_addr_width = nla_u32_or(tb[VFIO_PASID_A_NEST_ADDR_WIDTH], -1);
+	s->nest_pasid_bits = nla_u32_or(tb[VFIO_PASID_A_NEST_PASID_BITS], -1);
 }
 
 bool stats_get(struct stats *s)

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * common.h - support code shared by ioctl_test and scale_test
+ * common.h - support code shared by the programs of tests/ioctl
  *
  * Copyright (C) 2026 The vfio-pasid authors
  *
  * A clock, GET_INFO, a small hand-written generic netlink client (attribute
  * parsing, requests with at most one attribute, family resolution,
- * STATS_GET) and loading the module with finit_module/delete_module.
+ * STATS_GET, dumps filtered by VM) and loading the module with
+ * finit_module/delete_module.
  * Failures that a test must see are reported through tap.h, whose state the
  * programs and this file share (it is defined in common.c).
  */
@@ -65,6 +66,7 @@ void nl_parse(struct nlattr **tb, int max, void *data, int len);
 void *nla_data(const struct nlattr *a);
 uint32_t nla_u32(const struct nlattr *a);	/* 0 when absent */
 uint64_t nla_u64(const struct nlattr *a);	/* 0 when absent */
+uint8_t nla_u8(const struct nlattr *a);		/* 0 when absent */
 
 /* The extended-ack message of an NLMSG_ERROR into @buf ("" if none) */
 void nl_extack_text(struct nlmsghdr *nlh, char *buf, size_t size);
@@ -93,6 +95,12 @@ void family_cb(struct nlattr **tb, void *arg);
 /* The family's id, or a negative errno */
 int nl_resolve(const char *name);
 
+/*
+ * A dump of @cmd of nl_family, filtered by VM_ID @vm_id unless it is 0;
+ * @cb sees every entry.  0 or a negative errno (nl_extack says why).
+ */
+int nl_dump_vm(uint8_t cmd, uint32_t vm_id, nl_cb_t cb, void *arg);
+
 /* STATS_GET, the global counters */
 struct stats {
 	uint32_t	pool_min, pool_max, pool_size;
@@ -102,6 +110,15 @@ struct stats {
 	uint64_t	quota_refusals, pool_refusals;
 	char		backend[32];
 	bool		seen;		/* every counter was in the reply */
+
+	/* binds and invalidations */
+	uint64_t	binds, unbinds, invalidations;
+	uint64_t	inv_iotlb_pasid, inv_iotlb_addr, inv_dev_iotlb_addr;
+	uint32_t	bound_total;
+	bool		bind_seen;	/* every one of them was in the reply */
+	int		nesting;	/* NESTING, -1 when absent */
+	/* what the backend nests with, each -1 when absent */
+	int64_t		pasid_format, nest_addr_width, nest_pasid_bits;
 };
 
 void stats_cb(struct nlattr **tb, void *arg);

@@ -1003,7 +1003,11 @@ int cmd_caps(struct ctx *ctx, int argc, char **argv)
 		module_info(ctx, &m);
 
 	if (a.ngroups) {
-		ret = open_container(&p);
+		/* a group that cannot exist says more than VFIO's absence */
+		for (int i = 0; i < a.ngroups && !ret; i++)
+			ret = vfio_group_require(ctx, a.groups[i]);
+		if (!ret)
+			ret = open_container(&p);
 		if (!ret)
 			ret = fill_container(&p);
 		if (!ret)

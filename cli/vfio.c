@@ -230,6 +230,18 @@ static const char *who_is_bound(const json_object *devices, char *buf,
 	return buf;
 }
 
+int vfio_group_require(struct ctx *ctx, uint32_t group)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%u", group);
+	if (iommu_group_exists("/sys", group) || !access(path, F_OK))
+		return 0;
+	return fail(EXIT_FAIL,
+		    "%s: VFIO group %u: %s does not exist: there is no IOMMU group %u",
+		    ctx->cmd, group, path, group);
+}
+
 int vfio_group_open(struct ctx *ctx, uint32_t group, int *fd)
 {
 	char path[64], who[512];
@@ -244,9 +256,7 @@ int vfio_group_open(struct ctx *ctx, uint32_t group, int *fd)
 	switch (err) {
 	case ENOENT:
 		if (!iommu_group_exists("/sys", group))
-			return fail(EXIT_FAIL,
-				    "%s: VFIO group %u: %s does not exist: there is no IOMMU group %u",
-				    ctx->cmd, group, path, group);
+			return vfio_group_require(ctx, group);
 		devs = iommu_group_devices_json("/sys", group);
 		who_is_bound(devs, who, sizeof(who));
 		json_object_put(devs);

@@ -41,6 +41,12 @@ int pasid_device_open(struct ctx *ctx, int *fd);
  */
 int pasid_attach_group(struct ctx *ctx, int fd, uint32_t group, int gfd);
 
+/*
+ * Fail, as vfio_group_open() would, when there is no IOMMU group @group
+ * (and no /dev/vfio/@group); 0 when there is one.
+ */
+int vfio_group_require(struct ctx *ctx, uint32_t group);
+
 /* Does IOMMU group @group exist (under @sysfs, normally "/sys")? */
 bool iommu_group_exists(const char *sysfs, uint32_t group);
 

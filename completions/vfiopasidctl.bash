@@ -2,8 +2,8 @@
 # shellcheck shell=bash
 #
 # Commands, subcommands and options; VM ids and pid:PID from the running
-# system ("vfiopasidctl -j vm list"), VFIO groups from /dev/vfio, module
-# parameters for "module load".
+# system ("vfiopasidctl -j vm list"), VFIO groups from /dev/vfio/[0-9]* for
+# "caps --group" and "hold --group", module parameters for "module load".
 
 # VM ids and pid:PID of the running VMs
 _vfiopasidctl_vms() {
@@ -81,7 +81,7 @@ _vfiopasidctl() {
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$global_opts" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "status vm quota pasid reclaimed monitor hold module help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid reclaimed monitor hold module help" -- "$cur")
 		fi
 		return
 	fi
@@ -109,12 +109,20 @@ _vfiopasidctl() {
 	case $cmd in
 	help)
 		if ((cword == cmd_at + 1)); then
-			mapfile -t COMPREPLY < <(compgen -W "status vm quota pasid reclaimed monitor hold module" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid reclaimed monitor hold module" -- "$cur")
 		fi
 		return
 		;;
 	status | monitor)
 		mapfile -t COMPREPLY < <(compgen -W "$out_opts" -- "$cur")
+		return
+		;;
+	caps)
+		if [[ $prev == --group ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "$(_vfiopasidctl_groups)" -- "$cur")
+			return
+		fi
+		mapfile -t COMPREPLY < <(compgen -W "--group $out_opts" -- "$cur")
 		return
 		;;
 	reclaimed)

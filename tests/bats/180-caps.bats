@@ -362,3 +362,29 @@ EOF
 	ctl -j reclaimed --vm "$BINDER_VM"
 	jq_is '[.reclaimed[] | select(.bound)] | length' 1
 }
+
+# complete WORDS...: what the bash completion offers after "vfiopasidctl WORDS"
+complete_words() {
+	# shellcheck source=completions/vfiopasidctl.bash
+	source "$PROJECT_DIR/completions/vfiopasidctl.bash"
+	COMP_LINE="vfiopasidctl $*"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_vfiopasidctl
+	printf '%s\n' "${COMPREPLY[@]}"
+}
+
+@test "completion: caps and its --group, with the group numbers of /dev/vfio" {
+	bind_edu3
+	run complete_words "ca"
+	assert_output caps
+	run complete_words "caps --"
+	assert_line --index 0 -- --group
+	run complete_words "caps --group "
+	assert_line "$GROUP"
+	refute_line vfio
+	run complete_words "hold --group "
+	assert_line "$GROUP"
+	run complete_words "help c"
+	assert_output caps
+}

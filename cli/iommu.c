@@ -607,6 +607,9 @@ static void amd_json(json_object *o, const char *dir, const char *release)
 		add(o, "address_width", NULL);
 		add(o, "pasid_bits", NULL);
 		add(o, "guest_address_width", NULL);
+		add(o, "hats", NULL);
+		add(o, "gats", NULL);
+		add(o, "glx", NULL);
 		add(o, "pasid", verdict_unknown(why));
 		add(o, "nesting", verdict_unknown(why));
 		add(o, "notes", json_object_new_array());
@@ -626,6 +629,9 @@ static void amd_json(json_object *o, const char *dir, const char *release)
 	add(o, "pasid_bits", jnum(a.pasid_bits));
 	add(o, "guest_address_width", a.guest_address_width ?
 				      jnum(a.guest_address_width) : NULL);
+	add(o, "hats", jnum(a.hats));
+	add(o, "gats", jnum(a.gats));
+	add(o, "glx", jnum(a.glx));
 	add(o, "pasid", verdict_json(&a.pasid));
 	add(o, "nesting", verdict_json(&a.nesting));
 

@@ -481,6 +481,11 @@ static void test_sysfs(void)
 	EQ_STR(str(u, "pasid.usable"), "true", "ivhd0: PASID usable");
 	EQ_STR(str(u, "nesting.usable"), "true", "ivhd0: nesting usable");
 	EQ_STR(str(u, "pasid_bits"), "1", "ivhd0: 1 PASID bit");
+	snprintf(buf, sizeof(buf), "%s %s %s %s %s", str(u, "address_width"),
+		 str(u, "guest_address_width"), str(u, "hats"), str(u, "gats"),
+		 str(u, "glx"));
+	EQ_STR(buf, "64 null 2 2 0",
+	       "ivhd0: widths from HATS and GATS, and the raw fields");
 
 	u = json_object_array_get_idx(units, 4);
 	EQ_STR(str(u, "type"), "\"unknown\"", "smmu0: not decoded");

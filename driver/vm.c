@@ -428,16 +428,23 @@ int vp_vm_visit_from(unsigned long *start, vp_vm_visit_t fn, void *arg)
 }
 
 /*
- * Visit PASIDs, by VM id then PASID, from (*vm_pos, *pasid_pos); only VM
- * @vm_filter when it is not 0.  Resumes like vp_vm_visit_from().
+ * One VM's part of a walk over every VM's items: visits the items of @vm
+ * from *@pos under its lock, leaving *@pos after the last one visited; a
+ * non-zero return stops the walk there.
  */
-int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
-			unsigned long *pasid_pos, vp_pasid_visit_t fn,
-			void *arg)
+typedef int (*vp_vm_items_t)(struct vp_vm *vm, unsigned long *pos,
+			     void *walk);
+
+/*
+ * Walk the items of every VM, by VM id then item position, from (*vm_pos,
+ * *pos); only VM @vm_filter when it is not 0.  Resumes like
+ * vp_vm_visit_from().
+ */
+static int vp_vm_walk_from(u32 vm_filter, unsigned long *vm_pos,
+			   unsigned long *pos, vp_vm_items_t items, void *walk)
 {
-	unsigned long idx, pasid;
 	struct vp_vm *vm;
-	void *entry;
+	unsigned long idx;
 	int ret = 0;
 
 	mutex_lock(&vp_lock);
@@ -448,71 +455,86 @@ int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
 			break;
 		if (idx != *vm_pos) {
 			*vm_pos = idx;
-			*pasid_pos = 0;
+			*pos = 0;
 		}
 		mutex_lock(&vm->lock);
-		xa_for_each_start(&vm->pasids, pasid, entry, *pasid_pos) {
-			ret = fn(vm->id, pasid, entry, arg);
-			if (ret)
-				break;
-			*pasid_pos = pasid + 1;
-		}
+		ret = items(vm, pos, walk);
 		mutex_unlock(&vm->lock);
 		if (ret)
 			break;
 		*vm_pos = idx + 1;
-		*pasid_pos = 0;
+		*pos = 0;
 	}
 	mutex_unlock(&vp_lock);
 	return ret;
 }
 
-/*
- * Visit the devices of attached groups, by VM id, then in attach order,
- * from (*vm_pos, *dev_pos); only VM @vm_filter when it is not 0.  Resumes
- * like vp_vm_visit_from().
- */
+struct vp_pasid_walk {
+	vp_pasid_visit_t	fn;
+	void			*arg;
+};
+
+/* The PASIDs of @vm from *@pos, in PASID order */
+static int vp_vm_pasids(struct vp_vm *vm, unsigned long *pos, void *walk)
+{
+	struct vp_pasid_walk *w = walk;
+	unsigned long pasid;
+	void *entry;
+	int ret;
+
+	xa_for_each_start(&vm->pasids, pasid, entry, *pos) {
+		ret = w->fn(vm->id, pasid, entry, w->arg);
+		if (ret)
+			return ret;
+		*pos = pasid + 1;
+	}
+	return 0;
+}
+
+/* Visit PASIDs, by VM id then PASID; see vp_vm_walk_from() */
+int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
+			unsigned long *pasid_pos, vp_pasid_visit_t fn,
+			void *arg)
+{
+	struct vp_pasid_walk w = { fn, arg };
+
+	return vp_vm_walk_from(vm_filter, vm_pos, pasid_pos, vp_vm_pasids, &w);
+}
+
+struct vp_dev_walk {
+	vp_dev_visit_t	fn;
+	void		*arg;
+};
+
+/* The devices of @vm's groups from *@pos, counted in attach order */
+static int vp_vm_devs(struct vp_vm *vm, unsigned long *pos, void *walk)
+{
+	struct vp_dev_walk *w = walk;
+	unsigned long n = 0;
+	struct vp_group *g;
+	unsigned int i;
+	int ret;
+
+	list_for_each_entry(g, &vm->groups, node) {
+		for (i = 0; i < g->ndev; i++, n++) {
+			if (n < *pos)
+				continue;
+			ret = w->fn(vm->id, g, &g->devs[i], w->arg);
+			if (ret)
+				return ret;
+			*pos = n + 1;
+		}
+	}
+	return 0;
+}
+
+/* Visit the devices of attached groups, by VM id; see vp_vm_walk_from() */
 int vp_dev_visit_from(u32 vm_filter, unsigned long *vm_pos,
 		      unsigned long *dev_pos, vp_dev_visit_t fn, void *arg)
 {
-	unsigned long idx, n;
-	struct vp_group *g;
-	struct vp_vm *vm;
-	unsigned int i;
-	int ret = 0;
+	struct vp_dev_walk w = { fn, arg };
 
-	mutex_lock(&vp_lock);
-	if (vm_filter && *vm_pos < vm_filter)
-		*vm_pos = vm_filter;
-	xa_for_each_start(&vp_vms, idx, vm, *vm_pos) {
-		if (vm_filter && idx != vm_filter)
-			break;
-		if (idx != *vm_pos) {
-			*vm_pos = idx;
-			*dev_pos = 0;
-		}
-		n = 0;
-		mutex_lock(&vm->lock);
-		list_for_each_entry(g, &vm->groups, node) {
-			for (i = 0; i < g->ndev; i++, n++) {
-				if (n < *dev_pos)
-					continue;
-				ret = fn(vm->id, g, &g->devs[i], arg);
-				if (ret)
-					break;
-				*dev_pos = n + 1;
-			}
-			if (ret)
-				break;
-		}
-		mutex_unlock(&vm->lock);
-		if (ret)
-			break;
-		*vm_pos = idx + 1;
-		*dev_pos = 0;
-	}
-	mutex_unlock(&vp_lock);
-	return ret;
+	return vp_vm_walk_from(vm_filter, vm_pos, dev_pos, vp_vm_devs, &w);
 }
 
 /* Slot of record @seq, which must be kept in the ring */

@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# The bash completion, as readline would call it: commands, subcommands and
+# options, and the VM ids and pid:PID of the running system.  (The VFIO
+# group numbers of "caps --group" are in 180-caps.bats, which binds a group.)
+
+load helpers
+
+setup() {
+	require_module
+	module_load
+}
+
+teardown() {
+	teardown_module
+}
+
+teardown_file() {
+	assert_module_gone
+}
+
+# offers LINE: what the completion offers for the command line LINE, the
+# cursor at its end; LINE starts after the program, which is $CTL (the
+# completion runs it to list VMs)
+offers() {
+	# shellcheck source=completions/vfiopasidctl.bash
+	source "$PROJECT_DIR/completions/vfiopasidctl.bash"
+	COMP_LINE="$CTL $1"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_vfiopasidctl
+	printf '%s\n' "${COMPREPLY[@]}" | sort
+}
+
+@test "completion: the commands, and the global options" {
+	run offers ""
+	assert_output "$(printf '%s\n' caps help hold module monitor pasid quota reclaimed status vm)"
+	run offers "m"
+	assert_output "$(printf '%s\n' module monitor)"
+	run offers "-"
+	assert_line --json
+	assert_line --pretty
+	assert_line --device
+	assert_line --version
+	assert_line --help
+	run offers "-j st"
+	assert_output status
+	run offers "--device /dev/vfio-pa"
+	assert_output /dev/vfio-pasid
+	run offers "help q"
+	assert_output quota
+}
+
+@test "completion: the subcommands of vm, quota, pasid and module" {
+	run offers "vm "
+	assert_output "$(printf '%s\n' help list show)"
+	run offers "quota "
+	assert_output "$(printf '%s\n' default get help set)"
+	run offers "pasid "
+	assert_output "$(printf '%s\n' help list)"
+	run offers "module "
+	assert_output "$(printf '%s\n' help load show unload)"
+	run offers "module u"
+	assert_output unload
+}
+
+@test "completion: the options of each command" {
+	run offers "hold -"
+	local o
+	for o in -n --count --min --max --group --json --help; do
+		assert_line -- "$o"
+	done
+	run offers "reclaimed --"
+	for o in --vm --clear --json --pretty; do
+		assert_line -- "$o"
+	done
+	run offers "status --"
+	assert_line --json
+	refute_line --group
+	run offers "module load --f"
+	assert_output --file
+	run offers "vm list --p"
+	assert_output --pretty
+}
+
+@test "completion: VM ids and pid:PID of the running VMs" {
+	run offers "vm show "
+	assert_output ""
+	start_hold -n 1
+	local vm1=$HOLD_VM pid1=$HOLD_PID
+	start_hold -n 1
+	local vm2=$HOLD_VM pid2=$HOLD_PID
+	run offers "vm show "
+	assert_output "$(printf '%s\n' "$vm1" "$vm2" "pid:$pid1" "pid:$pid2" | sort)"
+	run offers "quota set "
+	assert_line "$vm2"
+	assert_line "pid:$pid2"
+	# the second argument of quota set is a number: nothing offered
+	run offers "quota set $vm1 "
+	assert_output ""
+	run offers "pasid list "
+	assert_line "$vm1"
+	run offers "reclaimed --vm "
+	assert_line "pid:$pid1"
+	# readline replaces only what follows the ':' of pid:
+	run offers "vm show pid:$pid2"
+	assert_output "$pid2"
+	# a VM that ends is no longer offered
+	kill "$pid2"
+	wait "$pid2" 2>/dev/null || true
+	run offers "vm show "
+	refute_line "$vm2"
+	refute_line "pid:$pid2"
+	assert_line "$vm1"
+}
+
+@test "completion: no VM is offered, and nothing printed, without the module" {
+	module_unload
+	run offers "vm show "
+	assert_success
+	assert_output ""
+}
+
+@test "completion: module parameters of module load, and the backends" {
+	run offers "module load "
+	assert_output "$(printf '%s\n' backend= default_quota= pasid_max= pasid_min= reclaim_log_size=)"
+	run offers "module load backend="
+	assert_output "$(printf '%s\n' emulated native)"
+	run offers "module load backend=em"
+	assert_output emulated
+	run offers "module load --file driver/vfio_pasid."
+	assert_output driver/vfio_pasid.ko
+}
+
+@test "completion: hold -- completes a command, then its files" {
+	run offers "hold -n 2 -- slee"
+	assert_line sleep
+	run offers "hold -- sleep COPY"
+	assert_output COPYING
+}

@@ -99,11 +99,6 @@ static const struct argp caps_argp = {
 	NULL, NULL, NULL
 };
 
-static void add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
 static json_object *get(const json_object *o, const char *key)
 {
 	json_object *v = NULL;
@@ -202,11 +197,11 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
 		for (uint32_t i = 0; i < r->nr_iovas; i++) {
 			json_object *o = json_object_new_object();
 
-			add(o, "start", ju64(r->iova_ranges[i].start));
-			add(o, "end", ju64(r->iova_ranges[i].end));
+			jadd(o, "start", ju64(r->iova_ranges[i].start));
+			jadd(o, "end", ju64(r->iova_ranges[i].end));
 			json_object_array_add(l, o);
 		}
-		add(c, "iova_ranges", l);
+		jadd(c, "iova_ranges", l);
 		break;
 	}
 	case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
@@ -217,9 +212,9 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
 		if (avail < sizeof(*m))
 			return -EPROTO;
 		o = json_object_new_object();
-		add(o, "dirty_page_sizes", page_sizes(m->pgsize_bitmap));
-		add(o, "max_dirty_bitmap_size", ju64(m->max_dirty_bitmap_size));
-		add(c, "migration", o);
+		jadd(o, "dirty_page_sizes", page_sizes(m->pgsize_bitmap));
+		jadd(o, "max_dirty_bitmap_size", ju64(m->max_dirty_bitmap_size));
+		jadd(c, "migration", o);
 		break;
 	}
 	case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: {
@@ -228,7 +223,7 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
 
 		if (avail < sizeof(*d))
 			return -EPROTO;
-		add(c, "dma_mappings_available", jnum(d->avail));
+		jadd(c, "dma_mappings_available", jnum(d->avail));
 		break;
 	}
 	default:
@@ -237,38 +232,57 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
 	return 0;
 }
 
-/* VFIO_IOMMU_GET_INFO with its capability chain, into @c */
-static int container_info(struct ctx *ctx, int container, json_object *c)
+/*
+ * ioctl @cmd (@name) of @fd with a struct that starts with its argsz, in a
+ * zeroed buffer of *@size bytes that grows to what the kernel says it
+ * needs (4 tries at most).  The buffer (malloc()ed, *@size its size), or
+ * NULL after printing the failure, with *@ret its exit status.
+ */
+static void *info_ioctl(struct ctx *ctx, int fd, unsigned long cmd,
+			const char *name, uint32_t *size, int *ret)
 {
-	struct vfio_iommu_type1_info *info = NULL;
-	uint32_t size = sizeof(*info) + 512;
-	int ret;
+	uint32_t *info = NULL;
 
 	for (int tries = 0; tries < 4; tries++) {
-		struct vfio_iommu_type1_info *n = realloc(info, size);
+		uint32_t *n = realloc(info, *size);
 
 		if (!n) {
 			free(info);
-			return fail_errno(ENOMEM, NULL, NULL, "%s", ctx->cmd);
+			*ret = fail_errno(ENOMEM, NULL, NULL, "%s", ctx->cmd);
+			return NULL;
 		}
 		info = n;
-		memset(info, 0, size);
-		info->argsz = size;
-		if (ioctl(container, VFIO_IOMMU_GET_INFO, info) < 0) {
-			ret = fail_errno(errno, NULL, NULL,
-					 "%s: VFIO_IOMMU_GET_INFO", ctx->cmd);
+		memset(info, 0, *size);
+		info[0] = *size;	/* argsz */
+		if (ioctl(fd, cmd, info) < 0) {
+			*ret = fail_errno(errno, NULL, NULL, "%s: %s", ctx->cmd,
+					  name);
 			free(info);
-			return ret;
+			return NULL;
 		}
-		if (info->argsz <= size)
+		if (info[0] <= *size)
 			break;
-		size = info->argsz;
+		*size = info[0];
 	}
-	add(c, "iova_page_sizes", info->flags & VFIO_IOMMU_INFO_PGSIZES ?
-				  page_sizes(info->iova_pgsizes) : NULL);
-	add(c, "iova_ranges", NULL);
-	add(c, "dma_mappings_available", NULL);
-	add(c, "migration", NULL);
+	return info;
+}
+
+/* VFIO_IOMMU_GET_INFO with its capability chain, into @c */
+static int container_info(struct ctx *ctx, int container, json_object *c)
+{
+	struct vfio_iommu_type1_info *info;
+	uint32_t size = sizeof(*info) + 512;
+	int ret;
+
+	info = info_ioctl(ctx, container, VFIO_IOMMU_GET_INFO,
+			  "VFIO_IOMMU_GET_INFO", &size, &ret);
+	if (!info)
+		return ret;
+	jadd(c, "iova_page_sizes", info->flags & VFIO_IOMMU_INFO_PGSIZES ?
+				   page_sizes(info->iova_pgsizes) : NULL);
+	jadd(c, "iova_ranges", NULL);
+	jadd(c, "dma_mappings_available", NULL);
+	jadd(c, "migration", NULL);
 	if ((info->flags & VFIO_IOMMU_INFO_CAPS) && info->cap_offset &&
 	    info->argsz <= size &&
 	    vfio_cap_walk(info, info->argsz, sizeof(*info), info->cap_offset,
@@ -305,16 +319,16 @@ static int open_container(struct probe *p)
 	if (api < 0)
 		return fail_errno(errno, NULL, NULL,
 				  "%s: VFIO_GET_API_VERSION", ctx->cmd);
-	add(c, "path", jstr(VFIO_CONTAINER_PATH));
-	add(c, "api_version", jnum(api));
+	jadd(c, "path", jstr(VFIO_CONTAINER_PATH));
+	jadd(c, "api_version", jnum(api));
 	types = json_object_new_array();
 	exts = json_object_new_array();
 	for (const struct vfio_ext_name *e = vfio_ext_names; e->name; e++)
 		if (ioctl(p->container, VFIO_CHECK_EXTENSION, e->ext) > 0)
 			json_object_array_add(e->iommu_type ? types : exts,
 					      jstr(e->name));
-	add(c, "iommu_types", types);
-	add(c, "extensions", exts);
+	jadd(c, "iommu_types", types);
+	jadd(c, "extensions", exts);
 	return 0;
 }
 
@@ -362,7 +376,7 @@ static int fill_container(struct probe *p)
 				  NULL, "%s: setting the IOMMU type to type1v2",
 				  ctx->cmd);
 	}
-	add(c, "iommu_type", jstr("type1v2"));
+	jadd(c, "iommu_type", jstr("type1v2"));
 	return container_info(ctx, p->container, c);
 }
 
@@ -413,32 +427,16 @@ static json_object *nesting_features(uint32_t features)
 static int pasid_info(struct probe *p, const char *backend)
 {
 	struct ctx *ctx = p->a->ctx;
-	struct vfio_pasid_info *info = NULL;
+	struct vfio_pasid_info *info;
 	uint32_t size = sizeof(*info) + 256;
 	struct nest_cap nest = { 0 };
 	json_object *vm, *n, *groups;
 	int ret;
 
-	for (int tries = 0; tries < 4; tries++) {
-		struct vfio_pasid_info *x = realloc(info, size);
-
-		if (!x) {
-			free(info);
-			return fail_errno(ENOMEM, NULL, NULL, "%s", ctx->cmd);
-		}
-		info = x;
-		memset(info, 0, size);
-		info->argsz = size;
-		if (ioctl(p->dev, VFIO_PASID_GET_INFO, info) < 0) {
-			ret = fail_errno(errno, NULL, NULL,
-					 "%s: VFIO_PASID_GET_INFO", ctx->cmd);
-			free(info);
-			return ret;
-		}
-		if (info->argsz <= size)
-			break;
-		size = info->argsz;
-	}
+	info = info_ioctl(ctx, p->dev, VFIO_PASID_GET_INFO, "VFIO_PASID_GET_INFO",
+			  &size, &ret);
+	if (!info)
+		return ret;
 	if ((info->flags & VFIO_PASID_INFO_CAPS) && info->cap_offset &&
 	    info->argsz <= size &&
 	    vfio_cap_walk(info, info->argsz, sizeof(*info), info->cap_offset,
@@ -450,28 +448,28 @@ static int pasid_info(struct probe *p, const char *backend)
 	}
 	p->vm_id = info->vm_id;
 	vm = json_object_new_object();
-	add(vm, "device", jstr(ctx->device));
-	add(vm, "vm_id", jnum(info->vm_id));
-	add(vm, "quota", jnum(info->quota));
-	add(vm, "count", jnum(info->count));
+	jadd(vm, "device", jstr(ctx->device));
+	jadd(vm, "vm_id", jnum(info->vm_id));
+	jadd(vm, "quota", jnum(info->quota));
+	jadd(vm, "count", jnum(info->count));
 	groups = json_object_new_array();
 	for (int i = 0; i < p->a->ngroups; i++)
 		json_object_array_add(groups, jnum(p->a->groups[i]));
-	add(vm, "groups", groups);
+	jadd(vm, "groups", groups);
 	n = json_object_new_object();
-	add(n, "available", jbool(nest.found));
+	jadd(n, "available", jbool(nest.found));
 	if (nest.found) {
-		add(n, "version", jnum(nest.version));
-		add(n, "pasid_format", pasid_format_json(nest.cap.pasid_format));
-		add(n, "features", nesting_features(nest.cap.features));
-		add(n, "addr_width", jnum(nest.cap.addr_width));
-		add(n, "pasid_bits", jnum(nest.cap.pasid_bits));
-		add(n, "reason", NULL);
+		jadd(n, "version", jnum(nest.version));
+		jadd(n, "pasid_format", pasid_format_json(nest.cap.pasid_format));
+		jadd(n, "features", nesting_features(nest.cap.features));
+		jadd(n, "addr_width", jnum(nest.cap.addr_width));
+		jadd(n, "pasid_bits", jnum(nest.cap.pasid_bits));
+		jadd(n, "reason", NULL);
 	} else {
-		add(n, "reason", jstr(no_nesting_reason(*backend ? backend
-								 : NULL)));
+		jadd(n, "reason", jstr(no_nesting_reason(*backend ? backend
+								  : NULL)));
 	}
-	add(vm, "nesting", n);
+	jadd(vm, "nesting", n);
 	p->vm_obj = vm;
 	free(info);
 	return 0;
@@ -561,8 +559,8 @@ static json_object *verdict(bool usable, const char *reason)
 {
 	json_object *o = json_object_new_object();
 
-	add(o, "usable", jbool(usable));
-	add(o, "reason", usable ? NULL : jstr(reason));
+	jadd(o, "usable", jbool(usable));
+	jadd(o, "reason", usable ? NULL : jstr(reason));
 	return o;
 }
 
@@ -638,12 +636,12 @@ static void build_groups(struct probe *p, json_object *units)
 			const char *unit;
 
 			for (int k = 0; fact_keys[k]; k++)
-				add(d, fact_keys[k],
-				    json_object_get(get(f, fact_keys[k])));
+				jadd(d, fact_keys[k],
+				     json_object_get(get(f, fact_keys[k])));
 			/* the module knows an mdev's unit when sysfs does not */
 			if (!get_str(d, "iommu_unit") && get_str(f, "iommu_unit"))
-				add(d, "iommu_unit",
-				    jstr(get_str(f, "iommu_unit")));
+				jadd(d, "iommu_unit",
+				     jstr(get_str(f, "iommu_unit")));
 			unit = get_str(d, "iommu_unit");
 			if (!unit || nnames == sizeof(names) / sizeof(*names))
 				continue;
@@ -669,10 +667,10 @@ static void build_groups(struct probe *p, json_object *units)
 		char path[64];
 
 		snprintf(path, sizeof(path), "/dev/vfio/%u", p->a->groups[i]);
-		add(g, "group", jnum(p->a->groups[i]));
-		add(g, "path", jstr(path));
-		add(g, "viable", jbool(true));
-		add(g, "attached", jbool(true));
+		jadd(g, "group", jnum(p->a->groups[i]));
+		jadd(g, "path", jstr(path));
+		jadd(g, "viable", jbool(true));
+		jadd(g, "attached", jbool(true));
 		gu = json_object_new_array();
 		for (size_t j = 0; j < n; j++) {
 			const char *unit = get_str(json_object_array_get_idx(
@@ -689,13 +687,13 @@ static void build_groups(struct probe *p, json_object *units)
 			if (k == m)
 				json_object_array_add(gu, jstr(unit));
 		}
-		add(g, "units", gu);
-		add(g, "devices", devs);
-		add(g, "pasid", group_pasid_verdict(devs, units));
+		jadd(g, "units", gu);
+		jadd(g, "devices", devs);
+		jadd(g, "pasid", group_pasid_verdict(devs, units));
 		vmn = get(p->vm_obj, "nesting");
-		add(g, "nesting",
-		    verdict(json_object_get_boolean(get(vmn, "available")),
-			    get_str(vmn, "reason")));
+		jadd(g, "nesting",
+		     verdict(json_object_get_boolean(get(vmn, "available")),
+			     get_str(vmn, "reason")));
 		json_object_array_add(p->groups, g);
 	}
 }
@@ -1043,22 +1041,22 @@ int cmd_caps(struct ctx *ctx, int argc, char **argv)
 
 	root = json_object_new_object();
 	c = json_object_new_object();
-	add(root, "caps", c);
-	add(c, "module", jstr(mod_state_str(state)));
-	add(c, "uapi_version", m.has_uapi ? jnum(m.uapi) : NULL);
-	add(c, "backend", m.backend[0] ? jstr(m.backend) : NULL);
-	add(c, "backend_nesting", m.nesting);
-	add(c, "container", p.container_obj);
-	add(c, "vm", p.vm_obj);
+	jadd(root, "caps", c);
+	jadd(c, "module", jstr(mod_state_str(state)));
+	jadd(c, "uapi_version", m.has_uapi ? jnum(m.uapi) : NULL);
+	jadd(c, "backend", m.backend[0] ? jstr(m.backend) : NULL);
+	jadd(c, "backend_nesting", m.nesting);
+	jadd(c, "container", p.container_obj);
+	jadd(c, "vm", p.vm_obj);
 	if (a.ngroups) {
 		units = json_object_new_array();
 		build_groups(&p, units);
-		add(c, "groups", p.groups);
+		jadd(c, "groups", p.groups);
 	} else {
 		units = iommu_units_json(SYSFS, NULL);
-		add(c, "groups", json_object_new_array());
+		jadd(c, "groups", json_object_new_array());
 	}
-	add(c, "units", units);
+	jadd(c, "units", units);
 
 	if (ctx->json || ctx->pretty)
 		out_print(ctx, root);

@@ -19,6 +19,7 @@
 
 #include "iommu.h"
 #include "output.h"
+#include "sysfs.h"
 
 #define BIT64(n)	(1ULL << (n))
 #define FIELD(v, hi, lo) (((v) >> (lo)) & ((1ULL << ((hi) - (lo) + 1)) - 1))
@@ -182,14 +183,16 @@ bool vtd_has(const struct vtd_info *v, const char *name)
 	return flag_set(v->reg, find_flag(vtd_flags, name));
 }
 
-/* Require flag @name of a VT-d register for verdict @vd */
-static void vtd_need(struct iommu_verdict *vd, const struct vtd_info *v,
-		     const char *qualified)
+/*
+ * Verdict @vd needs the flag @qualified ("ECAP.PASID": register, dot,
+ * name) of @table, set in @reg
+ */
+static void flag_need(struct iommu_verdict *vd, const struct iommu_flag *table,
+		      const uint64_t *reg, const char *qualified)
 {
-	const struct iommu_flag *f = find_flag(vtd_flags,
-					       strchr(qualified, '.') + 1);
+	const struct iommu_flag *f = find_flag(table, strchr(qualified, '.') + 1);
 
-	verdict_need(vd, flag_set(v->reg, f), qualified, f ? f->bit : 0);
+	verdict_need(vd, flag_set(reg, f), qualified, f ? f->bit : 0);
 }
 
 void vtd_decode(uint64_t cap, uint64_t ecap, struct vtd_info *out)
@@ -203,15 +206,15 @@ void vtd_decode(uint64_t cap, uint64_t ecap, struct vtd_info *out)
 	out->pasid_bits = (unsigned int)FIELD(ecap, 39, 35) + 1;
 
 	verdict_init(&out->pasid);
-	vtd_need(&out->pasid, out, "ECAP.SMTS");
-	vtd_need(&out->pasid, out, "ECAP.PASID");
+	flag_need(&out->pasid, vtd_flags, out->reg, "ECAP.SMTS");
+	flag_need(&out->pasid, vtd_flags, out->reg, "ECAP.PASID");
 	verdict_reason(&out->pasid);
 
 	verdict_init(&out->nesting);
 	verdict_inherit(&out->nesting, &out->pasid);
-	vtd_need(&out->nesting, out, "ECAP.NEST");
-	vtd_need(&out->nesting, out, "ECAP.FLTS");
-	vtd_need(&out->nesting, out, "ECAP.SLTS");
+	flag_need(&out->nesting, vtd_flags, out->reg, "ECAP.NEST");
+	flag_need(&out->nesting, vtd_flags, out->reg, "ECAP.FLTS");
+	flag_need(&out->nesting, vtd_flags, out->reg, "ECAP.SLTS");
 	verdict_reason(&out->nesting);
 }
 
@@ -363,14 +366,6 @@ bool amd_has(const struct amd_info *a, const char *name)
 	return flag_set(a->reg, find_flag(amd_flags, name));
 }
 
-static void amd_need(struct iommu_verdict *vd, const struct amd_info *a,
-		     const char *qualified)
-{
-	const struct iommu_flag *f = find_flag(amd_flags,
-					       strchr(qualified, '.') + 1);
-
-	verdict_need(vd, flag_set(a->reg, f), qualified, f ? f->bit : 0);
-}
 
 void amd_decode(uint32_t cap, uint64_t efr, uint64_t efr2,
 		struct amd_info *out)
@@ -391,8 +386,8 @@ void amd_decode(uint32_t cap, uint64_t efr, uint64_t efr2,
 	out->guest_address_width = guest_width[out->gats];
 
 	verdict_init(&out->pasid);
-	amd_need(&out->pasid, out, "CAP.EFRSup");
-	amd_need(&out->pasid, out, "EFR.GT");
+	flag_need(&out->pasid, amd_flags, out->reg, "CAP.EFRSup");
+	flag_need(&out->pasid, amd_flags, out->reg, "EFR.GT");
 	verdict_reason(&out->pasid);
 
 	verdict_init(&out->nesting);
@@ -422,28 +417,13 @@ int amd_decode_str(const char *cap, const char *features,
 
 /* --- units in sysfs, as JSON --------------------------------------------------- */
 
-static void add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
 /* A sysfs attribute, trimmed; NULL when unreadable.  malloc()ed. */
 static char *read_attr(const char *dir, const char *sub, const char *name)
 {
-	char path[1024], buf[256];
-	size_t n;
-	FILE *f;
+	char path[1024];
 
 	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return strdup(buf);
+	return read_trimmed(path);
 }
 
 static bool is_dir(const char *dir, const char *sub)
@@ -465,9 +445,9 @@ static json_object *verdict_json(const struct iommu_verdict *v)
 
 	for (unsigned int i = 0; i < v->nmissing; i++)
 		json_object_array_add(m, jstr(v->missing[i]));
-	add(o, "usable", jbool(v->usable));
-	add(o, "missing", m);
-	add(o, "reason", v->usable ? NULL : jstr(v->reason));
+	jadd(o, "usable", jbool(v->usable));
+	jadd(o, "missing", m);
+	jadd(o, "reason", v->usable ? NULL : jstr(v->reason));
 	return o;
 }
 
@@ -476,10 +456,34 @@ static json_object *verdict_unknown(const char *why)
 {
 	json_object *o = json_object_new_object();
 
-	add(o, "usable", jbool(false));
-	add(o, "missing", json_object_new_array());
-	add(o, "reason", jstr(why));
+	jadd(o, "usable", jbool(false));
+	jadd(o, "missing", json_object_new_array());
+	jadd(o, "reason", jstr(why));
 	return o;
+}
+
+/*
+ * The rest of a unit whose registers are not decoded: @keys (a NULL ends
+ * them) null, both verdicts not usable because of @why, no notes, and
+ * "error" @err.  @why NULL: the registers could not be decoded, as @err
+ * says.
+ */
+static void unit_undecoded(json_object *o, const char *const *keys,
+			   const char *why, const char *err)
+{
+	char buf[200];
+
+	if (!why) {
+		snprintf(buf, sizeof(buf), "the registers cannot be decoded: %s",
+			 err);
+		why = buf;
+	}
+	for (; *keys; keys++)
+		jadd(o, *keys, NULL);
+	jadd(o, "pasid", verdict_unknown(why));
+	jadd(o, "nesting", verdict_unknown(why));
+	jadd(o, "notes", json_object_new_array());
+	jadd(o, "error", jstr(err));
 }
 
 static json_object *bits_json(const struct iommu_flag *table,
@@ -519,45 +523,37 @@ static void vtd_json(json_object *o, const char *dir)
 	struct vtd_info v;
 	char err[160];
 
-	add(o, "version", jstr(version));
-	add(o, "address", jstr(address));
-	add(regs, "cap", jstr(cap));
-	add(regs, "ecap", jstr(ecap));
-	add(o, "registers", regs);
+	jadd(o, "version", jstr(version));
+	jadd(o, "address", jstr(address));
+	jadd(regs, "cap", jstr(cap));
+	jadd(regs, "ecap", jstr(ecap));
+	jadd(o, "registers", regs);
 	if (vtd_decode_str(cap, ecap, &v, err, sizeof(err))) {
-		char why[200];
+		static const char *const keys[] = {
+			"bits", "address_width", "pasid_bits", "sagaw",
+			"domains", "domains_used", NULL
+		};
 
-		snprintf(why, sizeof(why), "the registers cannot be decoded: %s",
-			 err);
-		add(o, "bits", NULL);
-		add(o, "address_width", NULL);
-		add(o, "pasid_bits", NULL);
-		add(o, "sagaw", NULL);
-		add(o, "domains", NULL);
-		add(o, "domains_used", NULL);
-		add(o, "pasid", verdict_unknown(why));
-		add(o, "nesting", verdict_unknown(why));
-		add(o, "notes", json_object_new_array());
-		add(o, "error", jstr(err));
+		unit_undecoded(o, keys, NULL, err);
 		goto out;
 	}
 	bits = json_object_new_object();
-	add(bits, "cap", bits_json(vtd_flags, v.reg, VTD_CAP));
-	add(bits, "ecap", bits_json(vtd_flags, v.reg, VTD_ECAP));
-	add(o, "bits", bits);
-	add(o, "address_width", jnum(v.address_width));
-	add(o, "pasid_bits", jnum(v.pasid_bits));
+	jadd(bits, "cap", bits_json(vtd_flags, v.reg, VTD_CAP));
+	jadd(bits, "ecap", bits_json(vtd_flags, v.reg, VTD_ECAP));
+	jadd(o, "bits", bits);
+	jadd(o, "address_width", jnum(v.address_width));
+	jadd(o, "pasid_bits", jnum(v.pasid_bits));
 	w = json_object_new_array();
 	nw = vtd_sagaw_widths(v.sagaw, widths, 4);
 	for (unsigned int i = 0; i < nw; i++)
 		json_object_array_add(w, jnum(widths[i]));
-	add(o, "sagaw", w);
-	add(o, "domains", ju64(v.domains));
-	add(o, "domains_used", used && *used &&
-			       strspn(used, "0123456789") == strlen(used) ?
-			       ju64(strtoull(used, NULL, 10)) : NULL);
-	add(o, "pasid", verdict_json(&v.pasid));
-	add(o, "nesting", verdict_json(&v.nesting));
+	jadd(o, "sagaw", w);
+	jadd(o, "domains", ju64(v.domains));
+	jadd(o, "domains_used", used && *used &&
+				strspn(used, "0123456789") == strlen(used) ?
+				ju64(strtoull(used, NULL, 10)) : NULL);
+	jadd(o, "pasid", verdict_json(&v.pasid));
+	jadd(o, "nesting", verdict_json(&v.nesting));
 
 	notes = json_object_new_array();
 	if (v.pasid.usable && v.pasid_bits < 20)
@@ -571,8 +567,8 @@ static void vtd_json(json_object *o, const char *dir)
 		note(notes, "ECAP.DT (bit 2) is clear: no device-TLB (ATS) invalidations");
 	if (vtd_has(&v, "CM"))
 		note(notes, "CAP.CM (bit 7) is set: caching mode, as a virtual IOMMU has");
-	add(o, "notes", notes);
-	add(o, "error", NULL);
+	jadd(o, "notes", notes);
+	jadd(o, "error", NULL);
 out:
 	free(cap);
 	free(ecap);
@@ -593,47 +589,37 @@ static void amd_json(json_object *o, const char *dir, const char *release)
 
 	if (!release)
 		release = uname(&u) ? NULL : u.release;
-	add(regs, "cap", jstr(cap));
-	add(regs, "features", jstr(features));
-	add(o, "registers", regs);
+	jadd(regs, "cap", jstr(cap));
+	jadd(regs, "features", jstr(features));
+	jadd(o, "registers", regs);
 	if (amd_decode_str(cap, features, amd_order_for_release(release), &a,
 			   &used, err, sizeof(err))) {
-		char why[200];
+		static const char *const keys[] = {
+			"features_order", "bits", "address_width", "pasid_bits",
+			"guest_address_width", "hats", "gats", "glx", NULL
+		};
 
-		snprintf(why, sizeof(why), "the registers cannot be decoded: %s",
-			 err);
-		add(o, "features_order", NULL);
-		add(o, "bits", NULL);
-		add(o, "address_width", NULL);
-		add(o, "pasid_bits", NULL);
-		add(o, "guest_address_width", NULL);
-		add(o, "hats", NULL);
-		add(o, "gats", NULL);
-		add(o, "glx", NULL);
-		add(o, "pasid", verdict_unknown(why));
-		add(o, "nesting", verdict_unknown(why));
-		add(o, "notes", json_object_new_array());
-		add(o, "error", jstr(err));
+		unit_undecoded(o, keys, NULL, err);
 		goto out;
 	}
-	add(o, "features_order", jstr(amd_order_name(used)));
+	jadd(o, "features_order", jstr(amd_order_name(used)));
 	snprintf(hex, sizeof(hex), "%llx", (unsigned long long)a.reg[AMD_EFR]);
-	add(regs, "efr", jstr(hex));
+	jadd(regs, "efr", jstr(hex));
 	snprintf(hex, sizeof(hex), "%llx", (unsigned long long)a.reg[AMD_EFR2]);
-	add(regs, "efr2", jstr(hex));
+	jadd(regs, "efr2", jstr(hex));
 	bits = json_object_new_object();
-	add(bits, "cap", bits_json(amd_flags, a.reg, AMD_CAP));
-	add(bits, "efr", bits_json(amd_flags, a.reg, AMD_EFR));
-	add(o, "bits", bits);
-	add(o, "address_width", a.address_width ? jnum(a.address_width) : NULL);
-	add(o, "pasid_bits", jnum(a.pasid_bits));
-	add(o, "guest_address_width", a.guest_address_width ?
-				      jnum(a.guest_address_width) : NULL);
-	add(o, "hats", jnum(a.hats));
-	add(o, "gats", jnum(a.gats));
-	add(o, "glx", jnum(a.glx));
-	add(o, "pasid", verdict_json(&a.pasid));
-	add(o, "nesting", verdict_json(&a.nesting));
+	jadd(bits, "cap", bits_json(amd_flags, a.reg, AMD_CAP));
+	jadd(bits, "efr", bits_json(amd_flags, a.reg, AMD_EFR));
+	jadd(o, "bits", bits);
+	jadd(o, "address_width", a.address_width ? jnum(a.address_width) : NULL);
+	jadd(o, "pasid_bits", jnum(a.pasid_bits));
+	jadd(o, "guest_address_width", a.guest_address_width ?
+				       jnum(a.guest_address_width) : NULL);
+	jadd(o, "hats", jnum(a.hats));
+	jadd(o, "gats", jnum(a.gats));
+	jadd(o, "glx", jnum(a.glx));
+	jadd(o, "pasid", verdict_json(&a.pasid));
+	jadd(o, "nesting", verdict_json(&a.nesting));
 
 	notes = json_object_new_array();
 	if (!amd_has(&a, "PPR"))
@@ -644,8 +630,8 @@ static void amd_json(json_object *o, const char *dir, const char *release)
 	if (amd_has(&a, "GT") && !a.guest_address_width)
 		note(notes, "EFR.GATS is %u, a reserved value: the guest address width is unknown",
 		     a.gats);
-	add(o, "notes", notes);
-	add(o, "error", NULL);
+	jadd(o, "notes", notes);
+	jadd(o, "error", NULL);
 out:
 	free(cap);
 	free(features);
@@ -663,8 +649,8 @@ json_object *iommu_unit_json(const char *sysfs, const char *name,
 		type = IOMMU_TYPE_VTD;
 	else if (is_dir(dir, "amd-iommu"))
 		type = IOMMU_TYPE_AMD;
-	add(o, "name", jstr(name));
-	add(o, "type", jstr(iommu_type_name(type)));
+	jadd(o, "name", jstr(name));
+	jadd(o, "type", jstr(iommu_type_name(type)));
 	switch (type) {
 	case IOMMU_TYPE_VTD:
 		vtd_json(o, dir);
@@ -673,63 +659,36 @@ json_object *iommu_unit_json(const char *sysfs, const char *name,
 		amd_json(o, dir, release);
 		break;
 	default: {
+		static const char *const keys[] = {
+			"bits", "address_width", "pasid_bits", NULL
+		};
 		const char *why = "no decoder for this kind of IOMMU: its registers are not known";
 
-		add(o, "registers", json_object_new_object());
-		add(o, "bits", NULL);
-		add(o, "address_width", NULL);
-		add(o, "pasid_bits", NULL);
-		add(o, "pasid", verdict_unknown(why));
-		add(o, "nesting", verdict_unknown(why));
-		add(o, "notes", json_object_new_array());
-		add(o, "error", NULL);
+		jadd(o, "registers", json_object_new_object());
+		unit_undecoded(o, keys, why, NULL);
 		break;
 	}
 	}
 	return o;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strverscmp(*(char *const *)a, *(char *const *)b);
-}
-
 json_object *iommu_units_json(const char *sysfs, const char *release)
 {
 	json_object *list = json_object_new_array();
-	char path[512], **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
+	struct dirent **ents;
+	char path[512];
+	int n;
 
 	snprintf(path, sizeof(path), "%s/class/iommu", sysfs);
-	d = opendir(path);
-	if (!d)
-		return list;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 8) *
-						   sizeof(*names));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		names[n++] = strdup(de->d_name);
+	n = dir_sorted(path, &ents);
+	for (int i = 0; i < n; i++) {
+		json_object_array_add(list, iommu_unit_json(sysfs,
+							    ents[i]->d_name,
+							    release));
+		free(ents[i]);
 	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), name_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (names[i])
-			json_object_array_add(list, iommu_unit_json(sysfs,
-								    names[i],
-								    release));
-		free(names[i]);
-	}
-	free(names);
+	if (n >= 0)
+		free(ents);
 	return list;
 }
 

@@ -18,6 +18,7 @@
 #include "kmodule.h"
 #include "output.h"
 #include "parse.h"
+#include "sysfs.h"
 
 static const char *const known_params[] = {
 	"default_quota", "pasid_min", "pasid_max", "reclaim_log_size",
@@ -91,27 +92,6 @@ const char *mod_state_str(enum mod_state state)
 	default:
 		return "not loaded";
 	}
-}
-
-static char *read_trimmed(const char *path)
-{
-	char buf[4096];
-	size_t n;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	if (ferror(f)) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	while (n && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return strdup(buf);
 }
 
 char *mod_version(void)

@@ -24,6 +24,7 @@
 #include "kmodule.h"
 #include "output.h"
 #include "parse.h"
+#include "sysfs.h"
 
 static struct kmod_ctx *kmod_open(void)
 {
@@ -52,23 +53,6 @@ static struct kmod_module *lookup_installed(struct kmod_ctx *k)
 	}
 	kmod_module_unref_list(list);
 	return mod;
-}
-
-static char *read_sys(const char *file)
-{
-	char path[256], buf[256];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), SYSFS_MODULE_DIR "/%s", file);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return strdup(buf);
 }
 
 /* --- module show --------------------------------------------------------- */
@@ -123,7 +107,7 @@ int cmd_module_show(struct ctx *ctx, int argc, char **argv)
 		json_object_object_add(m, "holders", o);
 		json_object_object_add(m, "size",
 				       jnum(kmod_module_get_size(mod)));
-		s = read_sys("taint");
+		s = read_trimmed(SYSFS_MODULE_DIR "/taint");
 		json_object_object_add(m, "taint", jstr(s ? s : ""));
 		free(s);
 	}

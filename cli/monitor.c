@@ -35,41 +35,29 @@ static const struct argp monitor_argp = {
 	NULL, NULL, NULL
 };
 
-static void add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
-static void add_u32(json_object *o, const char *key, struct nlattr **tb,
-		    int a)
-{
-	add(o, key, tb[a] ? jnum(nla_get_u32(tb[a])) : NULL);
-}
-
-static void add_str(json_object *o, const char *key, struct nlattr **tb,
-		    int a)
-{
-	add(o, key, tb[a] ? jstr(nla_get_string(tb[a])) : NULL);
-}
-
 static json_object *event_new(const char *name, uint64_t ns)
 {
 	json_object *o = json_object_new_object();
 
-	add(o, "event", jstr(name));
-	add(o, "time", jtime_ns(ns));
+	jadd(o, "event", jstr(name));
+	jadd(o, "time", jtime_ns(ns));
 	return o;
 }
 
-/* vm_new and vm_del: the VM's id, pid and command name */
+/* vm_new and vm_del: the VM's id, pid and command name, then @last */
 static json_object *vm_event_new(const char *name, uint64_t now,
-				 struct nlattr **tb)
+				 struct nlattr **tb, const char *last, int attr)
 {
+	const struct attr_field fields[] = {
+		{ "vm_id",	VFIO_PASID_A_VM_ID,	A_U32 },
+		{ "pid",	VFIO_PASID_A_PID,	A_U32 },
+		{ "comm",	VFIO_PASID_A_COMM,	A_STR },
+		{ last,		attr,			A_U32 },
+		{ NULL, 0, 0 }
+	};
 	json_object *o = event_new(name, now);
 
-	add_u32(o, "vm_id", tb, VFIO_PASID_A_VM_ID);
-	add_u32(o, "pid", tb, VFIO_PASID_A_PID);
-	add_str(o, "comm", tb, VFIO_PASID_A_COMM);
+	add_attrs(o, tb, fields);
 	return o;
 }
 
@@ -81,20 +69,19 @@ static int event_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 
 	switch (cmd) {
 	case VFIO_PASID_CMD_VM_NEW_NTF:
-		o = vm_event_new("vm_new", now, tb);
-		add_u32(o, "quota", tb, VFIO_PASID_A_QUOTA);
+		o = vm_event_new("vm_new", now, tb, "quota", VFIO_PASID_A_QUOTA);
 		break;
 	case VFIO_PASID_CMD_VM_DEL_NTF:
-		o = vm_event_new("vm_del", now, tb);
-		add_u32(o, "reclaimed", tb, VFIO_PASID_A_COUNT);
+		o = vm_event_new("vm_del", now, tb, "reclaimed",
+				 VFIO_PASID_A_COUNT);
 		break;
 	case VFIO_PASID_CMD_QUOTA_NTF:
 		o = event_new("quota", now);
-		add(o, "default", jbool(!tb[VFIO_PASID_A_VM_ID]));
+		jadd(o, "default", jbool(!tb[VFIO_PASID_A_VM_ID]));
 		if (tb[VFIO_PASID_A_VM_ID])
-			add_u32(o, "vm_id", tb, VFIO_PASID_A_VM_ID);
-		add_u32(o, "old_quota", tb, VFIO_PASID_A_OLD_QUOTA);
-		add_u32(o, "quota", tb, VFIO_PASID_A_QUOTA);
+			jadd(o, "vm_id", attr_json(tb, VFIO_PASID_A_VM_ID, A_U32));
+		jadd(o, "old_quota", attr_json(tb, VFIO_PASID_A_OLD_QUOTA, A_U32));
+		jadd(o, "quota", attr_json(tb, VFIO_PASID_A_QUOTA, A_U32));
 		break;
 	case VFIO_PASID_CMD_RECLAIM_NTF: {
 		json_object *rec = reclaim_obj(tb);
@@ -103,7 +90,7 @@ static int event_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 				 nla_get_u64(tb[VFIO_PASID_A_TIME_NS]) : now);
 		json_object_object_foreach(rec, key, val) {
 			if (strcmp(key, "time"))
-				add(o, key, json_object_get(val));
+				jadd(o, key, json_object_get(val));
 		}
 		json_object_put(rec);
 		break;

@@ -36,80 +36,114 @@ const struct out_col reclaim_cols[] = {
 	{ 0 }
 };
 
-static json_object *u32_or_null(struct nlattr **tb, int a)
+json_object *attr_json(struct nlattr **tb, int attr, enum attr_kind kind)
 {
-	return tb[a] ? jnum(nla_get_u32(tb[a])) : NULL;
+	const struct nlattr *a = tb[attr];
+
+	if (!a)
+		return kind == A_FLAG ? jbool(false) : NULL;
+	switch (kind) {
+	case A_U32:
+		return jnum(nla_get_u32(a));
+	case A_U64:
+		return ju64(nla_get_u64(a));
+	case A_STR:
+		return jstr(nla_get_string(a));
+	case A_BOOL:
+	case A_FLAG:
+		return jbool(nla_get_u8(a) != 0);
+	case A_TIME:
+		return jtime_ns(nla_get_u64(a));
+	}
+	return NULL;
 }
 
-static json_object *u64_or_null(struct nlattr **tb, int a)
+void add_attrs(json_object *o, struct nlattr **tb,
+	       const struct attr_field *fields)
 {
-	return tb[a] ? ju64(nla_get_u64(tb[a])) : NULL;
+	for (const struct attr_field *f = fields; f->key; f++)
+		jadd(o, f->key, attr_json(tb, f->attr, f->kind));
 }
 
-static json_object *str_or_null(struct nlattr **tb, int a)
-{
-	return tb[a] ? jstr(nla_get_string(tb[a])) : NULL;
-}
-
-static json_object *bool_or_null(struct nlattr **tb, int a)
-{
-	return tb[a] ? jbool(nla_get_u8(tb[a]) != 0) : NULL;
-}
-
-static void add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
-json_object *vm_obj(struct nlattr **tb)
+static json_object *attrs_obj(struct nlattr **tb,
+			      const struct attr_field *fields)
 {
 	json_object *o = json_object_new_object();
 
-	add(o, "vm_id", u32_or_null(tb, VFIO_PASID_A_VM_ID));
-	add(o, "pid", u32_or_null(tb, VFIO_PASID_A_PID));
-	add(o, "comm", str_or_null(tb, VFIO_PASID_A_COMM));
-	add(o, "quota", u32_or_null(tb, VFIO_PASID_A_QUOTA));
-	add(o, "count", u32_or_null(tb, VFIO_PASID_A_COUNT));
-	add(o, "bound_count", u32_or_null(tb, VFIO_PASID_A_BOUND_COUNT));
-	add(o, "group_count", u32_or_null(tb, VFIO_PASID_A_GROUP_COUNT));
+	add_attrs(o, tb, fields);
 	return o;
+}
+
+static const struct attr_field vm_fields[] = {
+	{ "vm_id",		VFIO_PASID_A_VM_ID,		A_U32 },
+	{ "pid",		VFIO_PASID_A_PID,		A_U32 },
+	{ "comm",		VFIO_PASID_A_COMM,		A_STR },
+	{ "quota",		VFIO_PASID_A_QUOTA,		A_U32 },
+	{ "count",		VFIO_PASID_A_COUNT,		A_U32 },
+	{ "bound_count",	VFIO_PASID_A_BOUND_COUNT,	A_U32 },
+	{ "group_count",	VFIO_PASID_A_GROUP_COUNT,	A_U32 },
+	{ NULL, 0, 0 }
+};
+
+static const struct attr_field pasid_fields[] = {
+	{ "pasid",		VFIO_PASID_A_PASID,		A_U32 },
+	{ "vm_id",		VFIO_PASID_A_VM_ID,		A_U32 },
+	{ "bound",		VFIO_PASID_A_BOUND,		A_FLAG },
+	{ "gpasid",		VFIO_PASID_A_GPASID,		A_U32 },
+	{ "addr_width",		VFIO_PASID_A_ADDR_WIDTH,	A_U32 },
+	{ "devices",		VFIO_PASID_A_DEVICES,		A_U32 },
+	{ "inv_iotlb",		VFIO_PASID_A_INV_IOTLB,		A_U64 },
+	{ "inv_dev_iotlb",	VFIO_PASID_A_INV_DEV_IOTLB,	A_U64 },
+	{ "bind_flags",		VFIO_PASID_A_BIND_FLAGS,	A_U64 },
+	{ "vtd_flags",		VFIO_PASID_A_VTD_FLAGS,		A_U64 },
+	{ NULL, 0, 0 }
+};
+
+static const struct attr_field device_fields[] = {
+	{ "group",		VFIO_PASID_A_GROUP,		A_U32 },
+	{ "device",		VFIO_PASID_A_DEV_NAME,		A_STR },
+	{ "bus",		VFIO_PASID_A_DEV_BUS,		A_STR },
+	{ "parent",		VFIO_PASID_A_DEV_PARENT,	A_STR },
+	{ "iommu_unit",		VFIO_PASID_A_IOMMU_UNIT,	A_STR },
+	{ "iommu_backed",	VFIO_PASID_A_IOMMU_BACKED,	A_BOOL },
+	{ "pci_pasid_width",	VFIO_PASID_A_PCI_PASID_WIDTH,	A_U32 },
+	{ "pci_pasid_exec",	VFIO_PASID_A_PCI_PASID_EXEC,	A_BOOL },
+	{ "pci_pasid_priv",	VFIO_PASID_A_PCI_PASID_PRIV,	A_BOOL },
+	{ "pci_ats",		VFIO_PASID_A_PCI_ATS,		A_BOOL },
+	{ "pci_pri",		VFIO_PASID_A_PCI_PRI,		A_BOOL },
+	{ "binds",		VFIO_PASID_A_DEV_BINDS,		A_U32 },
+	{ NULL, 0, 0 }
+};
+
+static const struct attr_field reclaim_fields[] = {
+	{ "seq",		VFIO_PASID_A_SEQ,		A_U64 },
+	{ "time",		VFIO_PASID_A_TIME_NS,		A_TIME },
+	{ "vm_id",		VFIO_PASID_A_VM_ID,		A_U32 },
+	{ "pid",		VFIO_PASID_A_PID,		A_U32 },
+	{ "comm",		VFIO_PASID_A_COMM,		A_STR },
+	{ "pasid",		VFIO_PASID_A_PASID,		A_U32 },
+	{ "bound",		VFIO_PASID_A_BOUND,		A_FLAG },
+	{ NULL, 0, 0 }
+};
+
+json_object *vm_obj(struct nlattr **tb)
+{
+	return attrs_obj(tb, vm_fields);
 }
 
 json_object *pasid_obj(struct nlattr **tb)
 {
-	json_object *o = json_object_new_object();
-
-	add(o, "pasid", u32_or_null(tb, VFIO_PASID_A_PASID));
-	add(o, "vm_id", u32_or_null(tb, VFIO_PASID_A_VM_ID));
-	add(o, "bound", tb[VFIO_PASID_A_BOUND] ?
-			bool_or_null(tb, VFIO_PASID_A_BOUND) : jbool(false));
-	add(o, "gpasid", u32_or_null(tb, VFIO_PASID_A_GPASID));
-	add(o, "addr_width", u32_or_null(tb, VFIO_PASID_A_ADDR_WIDTH));
-	add(o, "devices", u32_or_null(tb, VFIO_PASID_A_DEVICES));
-	add(o, "inv_iotlb", u64_or_null(tb, VFIO_PASID_A_INV_IOTLB));
-	add(o, "inv_dev_iotlb", u64_or_null(tb, VFIO_PASID_A_INV_DEV_IOTLB));
-	add(o, "bind_flags", u64_or_null(tb, VFIO_PASID_A_BIND_FLAGS));
-	add(o, "vtd_flags", u64_or_null(tb, VFIO_PASID_A_VTD_FLAGS));
-	return o;
+	return attrs_obj(tb, pasid_fields);
 }
 
 json_object *device_obj(struct nlattr **tb)
 {
-	json_object *o = json_object_new_object();
+	return attrs_obj(tb, device_fields);
+}
 
-	add(o, "group", u32_or_null(tb, VFIO_PASID_A_GROUP));
-	add(o, "device", str_or_null(tb, VFIO_PASID_A_DEV_NAME));
-	add(o, "bus", str_or_null(tb, VFIO_PASID_A_DEV_BUS));
-	add(o, "parent", str_or_null(tb, VFIO_PASID_A_DEV_PARENT));
-	add(o, "iommu_unit", str_or_null(tb, VFIO_PASID_A_IOMMU_UNIT));
-	add(o, "iommu_backed", bool_or_null(tb, VFIO_PASID_A_IOMMU_BACKED));
-	add(o, "pci_pasid_width", u32_or_null(tb, VFIO_PASID_A_PCI_PASID_WIDTH));
-	add(o, "pci_pasid_exec", bool_or_null(tb, VFIO_PASID_A_PCI_PASID_EXEC));
-	add(o, "pci_pasid_priv", bool_or_null(tb, VFIO_PASID_A_PCI_PASID_PRIV));
-	add(o, "pci_ats", bool_or_null(tb, VFIO_PASID_A_PCI_ATS));
-	add(o, "pci_pri", bool_or_null(tb, VFIO_PASID_A_PCI_PRI));
-	add(o, "binds", u32_or_null(tb, VFIO_PASID_A_DEV_BINDS));
-	return o;
+json_object *reclaim_obj(struct nlattr **tb)
+{
+	return attrs_obj(tb, reclaim_fields);
 }
 
 json_object *pasid_format_json(uint32_t format)
@@ -139,34 +173,18 @@ json_object *backend_nesting_obj(struct nlattr **tb)
 		return NULL;
 	o = json_object_new_object();
 	if (!nla_get_u8(tb[VFIO_PASID_A_NESTING])) {
-		add(o, "available", jbool(false));
-		add(o, "reason", jstr(no_nesting_reason(
+		jadd(o, "available", jbool(false));
+		jadd(o, "reason", jstr(no_nesting_reason(
 			tb[VFIO_PASID_A_BACKEND] ?
 			nla_get_string(tb[VFIO_PASID_A_BACKEND]) : NULL)));
 		return o;
 	}
-	add(o, "available", jbool(true));
-	add(o, "pasid_format", tb[VFIO_PASID_A_PASID_FORMAT] ?
-			       pasid_format_json(nla_get_u32(
-				       tb[VFIO_PASID_A_PASID_FORMAT])) : NULL);
-	add(o, "addr_width", u32_or_null(tb, VFIO_PASID_A_NEST_ADDR_WIDTH));
-	add(o, "pasid_bits", u32_or_null(tb, VFIO_PASID_A_NEST_PASID_BITS));
-	return o;
-}
-
-json_object *reclaim_obj(struct nlattr **tb)
-{
-	json_object *o = json_object_new_object();
-
-	add(o, "seq", u64_or_null(tb, VFIO_PASID_A_SEQ));
-	add(o, "time", tb[VFIO_PASID_A_TIME_NS] ?
-		       jtime_ns(nla_get_u64(tb[VFIO_PASID_A_TIME_NS])) : NULL);
-	add(o, "vm_id", u32_or_null(tb, VFIO_PASID_A_VM_ID));
-	add(o, "pid", u32_or_null(tb, VFIO_PASID_A_PID));
-	add(o, "comm", str_or_null(tb, VFIO_PASID_A_COMM));
-	add(o, "pasid", u32_or_null(tb, VFIO_PASID_A_PASID));
-	add(o, "bound", tb[VFIO_PASID_A_BOUND] ?
-			bool_or_null(tb, VFIO_PASID_A_BOUND) : jbool(false));
+	jadd(o, "available", jbool(true));
+	jadd(o, "pasid_format", tb[VFIO_PASID_A_PASID_FORMAT] ?
+				pasid_format_json(nla_get_u32(
+					tb[VFIO_PASID_A_PASID_FORMAT])) : NULL);
+	jadd(o, "addr_width", attr_json(tb, VFIO_PASID_A_NEST_ADDR_WIDTH, A_U32));
+	jadd(o, "pasid_bits", attr_json(tb, VFIO_PASID_A_NEST_PASID_BITS, A_U32));
 	return o;
 }
 

@@ -22,6 +22,30 @@
 
 struct ctx;
 
+/* How an attribute becomes a JSON value; absent, it is null */
+enum attr_kind {
+	A_U32,
+	A_U64,
+	A_STR,
+	A_BOOL,		/* a u8, 0 or not */
+	A_FLAG,		/* the same, but false when absent */
+	A_TIME,		/* nanoseconds, as RFC 3339 */
+};
+
+/* One member of an object: @key, from attribute @attr as @kind says */
+struct attr_field {
+	const char	*key;
+	int		attr;
+	enum attr_kind	kind;
+};
+
+/* The value of attribute @attr of @tb, as @kind says */
+json_object *attr_json(struct nlattr **tb, int attr, enum attr_kind kind);
+
+/* Add @fields of @tb (a NULL key ends them) to object @o, in order */
+void add_attrs(json_object *o, struct nlattr **tb,
+	       const struct attr_field *fields);
+
 /* {"vm_id","pid","comm","quota","count","bound_count","group_count"} */
 json_object *vm_obj(struct nlattr **tb);
 extern const struct out_col vm_cols[];

@@ -66,6 +66,11 @@ json_object *jbool(bool v)
 	return json_object_new_boolean(v);
 }
 
+void jadd(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
 json_object *jtime_ns(uint64_t ns)
 {
 	char buf[RFC3339_LEN];

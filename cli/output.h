@@ -39,6 +39,9 @@ json_object *jstr(const char *s);
 json_object *jbool(bool v);
 json_object *jtime_ns(uint64_t ns);
 
+/* Set @key of object @o to @v (NULL: null), which @o then owns */
+void jadd(json_object *o, const char *key, json_object *v);
+
 /* JSON text of @o: compact on one line, or indented by two spaces */
 void out_json(FILE *f, const json_object *o, bool pretty);
 

@@ -22,6 +22,7 @@
 #include "error.h"
 #include "kmodule.h"
 #include "output.h"
+#include "sysfs.h"
 #include "vfio.h"
 
 #ifndef VFIO_TYPE1_NESTING_IOMMU
@@ -100,46 +101,23 @@ static char *unit_of(const char *real)
 	}
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strverscmp(*(char *const *)a, *(char *const *)b);
-}
-
 json_object *iommu_group_devices_json(const char *sysfs, uint32_t group)
 {
 	json_object *list = json_object_new_array();
-	char dir[PATH_MAX], **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
+	struct dirent **ents;
+	char dir[PATH_MAX];
+	int n;
 
 	snprintf(dir, sizeof(dir), "%s/kernel/iommu_groups/%u/devices", sysfs,
 		 group);
-	d = opendir(dir);
-	if (!d)
-		return list;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 8) *
-						   sizeof(*names));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), name_cmp);
-	for (size_t i = 0; i < n; i++) {
+	n = dir_sorted(dir, &ents);
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
 		json_object *o = json_object_new_object();
 		char path[PATH_MAX + 256], real[PATH_MAX];
 		char *bus = NULL, *driver = NULL, *unit = NULL, *parent = NULL;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (realpath(path, real)) {
 			bus = link_base(real, "subsystem");
 			driver = link_base(real, "driver");
@@ -154,7 +132,7 @@ json_object *iommu_group_devices_json(const char *sysfs, uint32_t group)
 				}
 			}
 		}
-		json_object_object_add(o, "device", jstr(names[i]));
+		json_object_object_add(o, "device", jstr(name));
 		json_object_object_add(o, "bus", jstr(bus));
 		json_object_object_add(o, "driver", jstr(driver));
 		json_object_object_add(o, "parent", jstr(parent));
@@ -164,9 +142,10 @@ json_object *iommu_group_devices_json(const char *sysfs, uint32_t group)
 		free(driver);
 		free(unit);
 		free(parent);
-		free(names[i]);
+		free(ents[i]);
 	}
-	free(names);
+	if (n >= 0)
+		free(ents);
 	return list;
 }
 
@@ -186,48 +165,60 @@ static bool driver_allowed(const char *driver)
 	       !strcmp(driver, "pci-stub") || !strcmp(driver, "pcieport");
 }
 
-const char *iommu_group_blockers(const json_object *devices, char *buf,
-				 size_t len)
+/*
+ * One device of a list in words, after @sep, into @buf (snprintf()'s
+ * result); 0 to leave it out
+ */
+typedef int (*device_words_fn)(char *buf, size_t len, const char *sep,
+			       const char *device, const char *driver);
+
+/* The devices of @devices in words, separated by ", ", into @buf */
+static const char *devices_in_words(const json_object *devices, char *buf,
+				    size_t len, device_words_fn words)
 {
 	size_t n = 0, count = json_object_array_length(devices);
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < count && n < len; i++) {
 		const json_object *d = json_object_array_get_idx(devices, i);
-		const char *driver = str_of(d, "driver");
+		int w = words(buf + n, len - n, n ? ", " : "",
+			      str_of(d, "device"), str_of(d, "driver"));
 
-		if (driver_allowed(driver))
-			continue;
-		n += (size_t)snprintf(buf + n, len - n, "%s%s (driver %s)",
-				      n ? ", " : "", str_of(d, "device"),
-				      driver);
+		if (w > 0)
+			n += (size_t)w;
 	}
 	return buf;
 }
 
-/* "0000:00:05.0 has no driver, 0000:00:06.0 is bound to e1000e" */
+/* "0000:00:1f.0 (driver lpc_ich)", or nothing for an allowed driver */
+static int blocker_words(char *buf, size_t len, const char *sep,
+			 const char *device, const char *driver)
+{
+	if (driver_allowed(driver))
+		return 0;
+	return snprintf(buf, len, "%s%s (driver %s)", sep, device, driver);
+}
+
+const char *iommu_group_blockers(const json_object *devices, char *buf,
+				 size_t len)
+{
+	return devices_in_words(devices, buf, len, blocker_words);
+}
+
+/* "0000:00:06.0 is bound to e1000e", "0000:00:05.0 has no driver" */
+static int bound_words(char *buf, size_t len, const char *sep,
+		       const char *device, const char *driver)
+{
+	if (driver)
+		return snprintf(buf, len, "%s%s is bound to %s", sep, device,
+				driver);
+	return snprintf(buf, len, "%s%s has no driver", sep, device);
+}
+
 static const char *who_is_bound(const json_object *devices, char *buf,
 				size_t len)
 {
-	size_t n = 0, count = json_object_array_length(devices);
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < count && n < len; i++) {
-		const json_object *d = json_object_array_get_idx(devices, i);
-		const char *driver = str_of(d, "driver");
-
-		if (driver)
-			n += (size_t)snprintf(buf + n, len - n,
-					      "%s%s is bound to %s",
-					      n ? ", " : "",
-					      str_of(d, "device"), driver);
-		else
-			n += (size_t)snprintf(buf + n, len - n,
-					      "%s%s has no driver",
-					      n ? ", " : "",
-					      str_of(d, "device"));
-	}
-	return buf;
+	return devices_in_words(devices, buf, len, bound_words);
 }
 
 int vfio_group_require(struct ctx *ctx, uint32_t group)

@@ -3,22 +3,14 @@
 # from cap 1f03000f and Linux 6.1's features "EFR2:EFR" 0:29d3.
 # Run by tests/check in a boot of its own; uses edu device 3 only.
 
-load ../bats/helpers
+load helpers
 
 setup() {
-	require_module
-	[[ ${VM_IOMMU:-} == amd ]] || skip "needs tests/vm/run --iommu amd"
-	module_unload
+	iommu_setup amd
 }
 
 teardown() {
-	kill_holders
-	vm_vfio_bind --unbind --edu 3 >/dev/null 2>&1 || true
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
+	teardown_edu3
 }
 
 @test "amd: ivhd0 decoded from features 0:29d3 (EFR 29d3: GT, PPR): PASID and nesting yes" {
@@ -43,13 +35,11 @@ teardown_file() {
 
 @test "amd: caps --group: the group's device is behind ivhd0" {
 	module_load
-	local group bdf
-	group=$(vm_vfio_bind --edu 3) || fail "cannot bind edu device 3"
-	bdf=$(vm_vfio_bind --list | sed -n 4p)
-	ctl -j caps --group "$group"
+	bind_edu3
+	ctl -j caps --group "$GROUP"
 	jq_is '.caps.container.iommu_type' type1v2
 	jq_is '.caps.groups[0].units | tojson' '["ivhd0"]'
-	jq_is '.caps.groups[0].devices[0] | [.device, .iommu_unit] | tojson' "[\"$bdf\",\"ivhd0\"]"
-	jq_is '.caps.groups[0].pasid.reason' "$bdf has no PCI PASID capability"
+	jq_is '.caps.groups[0].devices[0] | [.device, .iommu_unit] | tojson' "[\"$BDF\",\"ivhd0\"]"
+	jq_is '.caps.groups[0].pasid.reason' "$BDF has no PCI PASID capability"
 	jq_is '[.caps.units[].name] | join(",")' ivhd0
 }

@@ -2,20 +2,14 @@
 # caps without an IOMMU (tests/vm/run --iommu none): no unit, no group,
 # still exit 0.  Run by tests/check in a boot of its own.
 
-load ../bats/helpers
+load helpers
 
 setup() {
-	require_module
-	[[ ${VM_IOMMU:-} == none ]] || skip "needs tests/vm/run --iommu none"
-	module_unload
+	iommu_setup none
 }
 
 teardown() {
 	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
 }
 
 @test "none: caps finds no IOMMU unit and exits 0, with the module or without" {

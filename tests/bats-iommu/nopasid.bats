@@ -3,22 +3,14 @@
 # (tests/vm/run --iommu intel-nopasid): the verdicts name ECAP.PASID.
 # Run by tests/check in a boot of its own; uses edu device 3 only.
 
-load ../bats/helpers
+load helpers
 
 setup() {
-	require_module
-	[[ ${VM_IOMMU:-} == intel-nopasid ]] || skip "needs tests/vm/run --iommu intel-nopasid"
-	module_unload
+	iommu_setup intel-nopasid
 }
 
 teardown() {
-	kill_holders
-	vm_vfio_bind --unbind --edu 3 >/dev/null 2>&1 || true
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
+	teardown_edu3
 }
 
 @test "intel-nopasid: dmar0 has SMTS but not PASID: PASID no, naming ECAP.PASID (bit 40)" {
@@ -37,13 +29,11 @@ teardown_file() {
 
 @test "intel-nopasid: caps --group: the group's PASID verdict names the unit's missing bit" {
 	module_load
-	local group bdf
-	group=$(vm_vfio_bind --edu 3) || fail "cannot bind edu device 3"
-	bdf=$(vm_vfio_bind --list | sed -n 4p)
-	ctl caps --group "$group"
-	assert_line "  PASID: no — $bdf: IOMMU unit dmar0: ECAP.PASID (bit 40) is clear"
-	ctl -j caps --group "$group"
+	bind_edu3
+	ctl caps --group "$GROUP"
+	assert_line "  PASID: no — $BDF: IOMMU unit dmar0: ECAP.PASID (bit 40) is clear"
+	ctl -j caps --group "$GROUP"
 	jq_is '.caps.groups[0].units | tojson' '["dmar0"]'
-	jq_is '.caps.groups[0].pasid.reason' "$bdf: IOMMU unit dmar0: ECAP.PASID (bit 40) is clear"
+	jq_is '.caps.groups[0].pasid.reason' "$BDF: IOMMU unit dmar0: ECAP.PASID (bit 40) is clear"
 	jq_is '.caps.vm.nesting.available' true
 }

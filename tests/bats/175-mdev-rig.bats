@@ -44,6 +44,15 @@ mdev_create() {
 	GROUP=${output#* }
 }
 
+# mdev_create_both: an mdev on edu 2 (sets EDU_UUID and EDU_GROUP), then one
+# on the parent with no IOMMU group (sets UUID and GROUP)
+mdev_create_both() {
+	mdev_create --edu 2
+	EDU_UUID=$UUID
+	EDU_GROUP=$GROUP
+	mdev_create --virtual
+}
+
 # The devices of IOMMU group $1, one a line
 group_devices() {
 	find "/sys/kernel/iommu_groups/$1/devices" -mindepth 1 -maxdepth 1 -printf '%f\n'
@@ -54,6 +63,18 @@ mdev_parent() {
 	local path
 	path=$(readlink -f "/sys/bus/mdev/devices/$1") || return 1
 	echo "${path%/*}"
+}
+
+# assert_vfio_usable GROUP UUID: the group opens, and vfio_use gets through
+# all of its steps
+assert_vfio_usable() {
+	local fd
+	exec {fd}<>"/dev/vfio/$1"
+	assert [ -c "/proc/$BASHPID/fd/$fd" ]
+	exec {fd}>&-
+	run vfio_use "$1" "$2"
+	assert_success
+	assert_output "$(printf '%s\n' viable set_container set_iommu device_fd)"
 }
 
 # vfio_use GROUP UUID: opens the group, checks it is viable, sets a container
@@ -134,12 +155,9 @@ EOF
 	local -a uuids groups
 	local i
 	for i in 1 2; do
-		mdev_create --edu 2
-		uuids+=("$UUID")
-		groups+=("$GROUP")
-		mdev_create --virtual
-		uuids+=("$UUID")
-		groups+=("$GROUP")
+		mdev_create_both
+		uuids+=("$EDU_UUID" "$UUID")
+		groups+=("$EDU_GROUP" "$GROUP")
 	done
 	assert_equal "$(printf '%s\n' "${uuids[@]}" | sort -u | wc -l)" 4
 	assert_equal "$(printf '%s\n' "${groups[@]}" | sort -u | wc -l)" 4
@@ -153,37 +171,21 @@ EOF
 
 @test "mdev: the group opens; a container, type1v2 and the device fd work on it" {
 	require_iommu
-	local fd
-	mdev_create --edu 2
-	exec {fd}<>"/dev/vfio/$GROUP"
-	assert [ -c "/proc/$BASHPID/fd/$fd" ]
-	exec {fd}>&-
-	run vfio_use "$GROUP" "$UUID"
-	assert_success
-	assert_output "$(printf '%s\n' viable set_container set_iommu device_fd)"
-
-	mdev_create --virtual
-	exec {fd}<>"/dev/vfio/$GROUP"
-	exec {fd}>&-
-	run vfio_use "$GROUP" "$UUID"
-	assert_success
-	assert_output "$(printf '%s\n' viable set_container set_iommu device_fd)"
+	mdev_create_both
+	assert_vfio_usable "$EDU_GROUP" "$EDU_UUID"
+	assert_vfio_usable "$GROUP" "$UUID"
 }
 
 @test "mdev: remove takes the mdev and its group away, and only that one" {
 	require_iommu
-	local uuid1 group1
-	mdev_create --edu 2
-	uuid1=$UUID
-	group1=$GROUP
-	mdev_create --virtual
+	mdev_create_both
 
-	run "$MDEV" remove "$uuid1"
+	run "$MDEV" remove "$EDU_UUID"
 	assert_success
 	assert_output ""
-	assert [ ! -e "/sys/bus/mdev/devices/$uuid1" ]
-	assert [ ! -e "/dev/vfio/$group1" ]
-	assert [ ! -e "/sys/kernel/iommu_groups/$group1" ]
+	assert [ ! -e "/sys/bus/mdev/devices/$EDU_UUID" ]
+	assert [ ! -e "/dev/vfio/$EDU_GROUP" ]
+	assert [ ! -e "/sys/kernel/iommu_groups/$EDU_GROUP" ]
 	# edu 2 stays a parent, the other mdev stays
 	assert_equal "$(basename "$(readlink "/sys/bus/pci/devices/$EDU2/driver")")" "$MDEV_MODULE"
 	run "$MDEV" list
@@ -204,21 +206,17 @@ EOF
 
 @test "mdev: unload leaves nothing behind" {
 	require_iommu
-	local uuid1 group1
-	mdev_create --edu 2
-	uuid1=$UUID
-	group1=$GROUP
-	mdev_create --virtual
+	mdev_create_both
 
 	run "$MDEV" unload
 	assert_success
 	assert_output ""
 	assert [ ! -d "/sys/module/$MDEV_MODULE" ]
-	assert [ ! -e "/sys/bus/mdev/devices/$uuid1" ]
+	assert [ ! -e "/sys/bus/mdev/devices/$EDU_UUID" ]
 	assert [ ! -e "/sys/bus/mdev/devices/$UUID" ]
-	assert [ ! -e "/dev/vfio/$group1" ]
+	assert [ ! -e "/dev/vfio/$EDU_GROUP" ]
 	assert [ ! -e "/dev/vfio/$GROUP" ]
-	assert [ ! -e "/sys/kernel/iommu_groups/$group1" ]
+	assert [ ! -e "/sys/kernel/iommu_groups/$EDU_GROUP" ]
 	assert [ ! -e "/sys/kernel/iommu_groups/$GROUP" ]
 	assert [ ! -e /sys/devices/virtual/vp_mdev_test ]
 	assert [ ! -e "/sys/bus/pci/devices/$EDU2/driver" ]

@@ -6,31 +6,20 @@
 # root.  About 10 s.
 # shellcheck disable=SC2154 # $output, $status, $lines: set by run
 
-bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+load helpers
 
 setup_file() {
-	TOP=$(cd -- "$BATS_TEST_DIRNAME/../.." && pwd)
-	# the kernel tests/vm/run boots by default: the newest /boot/vmlinuz-6.1*
-	local kernel
-	kernel=$(compgen -G '/boot/vmlinuz-6.1*' | sort -V | tail -n 1) || {
-		echo "no /boot/vmlinuz-6.1*: run 'make deps'" >&2
-		return 1
-	}
-	KVER=${kernel#/boot/vmlinuz-}
-	VERSION=$(make -s --no-print-directory -C "$TOP" print-version)
+	dkms_setup_file || return 1
 	MODULE=/lib/modules/$KVER/updates/dkms/vfio_pasid.ko
-	export TOP KVER VERSION MODULE
+	export MODULE
 }
 
 setup() {
-	[[ $(id -u) -eq 0 ]] || fail "the DKMS round trip installs into the system: run it as root"
-	command -v dkms >/dev/null || fail "dkms is missing: run 'make deps'"
+	require_root_dkms "installs into the system"
 }
 
 @test "make dkms-install: DKMS builds and installs vfio-pasid for the test VM's kernel" {
-	run make -s --no-print-directory -C "$TOP" dkms-install KVER="$KVER"
+	run top_make dkms-install KVER="$KVER"
 	assert_success
 	run dkms status -m vfio-pasid -v "$VERSION" -k "$KVER"
 	assert_success

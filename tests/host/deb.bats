@@ -4,19 +4,15 @@
 # alone), in about 10 s; lintian adds about 5 s.
 # shellcheck disable=SC2154 # $output, $status, $lines: set by run
 
-bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+load helpers
 
 setup_file() {
-	TOP=$(cd -- "$BATS_TEST_DIRNAME/../.." && pwd)
-	VERSION=$(make -s --no-print-directory -C "$TOP" print-version)
+	VERSION=$(top_make print-version)
 	ARCH=$(dpkg --print-architecture)
 	DEBS=$BATS_FILE_TMPDIR/deb
 	export TOP VERSION ARCH DEBS
 	# the build's output is the first test's to show
-	make -s --no-print-directory -C "$TOP" deb DEBDIR="$DEBS" \
-		>"$BATS_FILE_TMPDIR/deb.log" 2>&1
+	top_make deb DEBDIR="$DEBS" >"$BATS_FILE_TMPDIR/deb.log" 2>&1
 	echo $? >"$BATS_FILE_TMPDIR/deb.status"
 }
 
@@ -52,10 +48,7 @@ files() {
 
 @test "vfio-pasid-dkms: the module source under /usr/src, registered with DKMS; the udev rule and modprobe.d example" {
 	local expected f
-	expected=$(cd "$TOP" && {
-		printf '%s\n' dkms.conf COPYING
-		git ls-files 'driver/Kbuild' 'driver/Makefile' 'driver/*.c' 'driver/*.h'
-	} | sed "s|^|rw-r--r-- usr/src/vfio-pasid-$VERSION/|")
+	expected=$(dkms_src_files | sed "s|^|rw-r--r-- usr/src/vfio-pasid-$VERSION/|")
 	expected=$(printf '%s\n' "$expected" \
 		'rw-r--r-- etc/modprobe.d/vfio-pasid.conf' \
 		'rw-r--r-- lib/udev/rules.d/60-vfio-pasid.rules' | sort -k 2)
@@ -115,7 +108,7 @@ files() {
 
 @test "lintian: no error or warning (make deb-lint)" {
 	command -v lintian >/dev/null || fail "lintian is missing: run 'make deps'"
-	run make -s --no-print-directory -C "$TOP" deb-lint DEBDIR="$DEBS"
+	run top_make deb-lint DEBDIR="$DEBS"
 	assert_success
 	refute_line --regexp '^[EW]: '
 }

@@ -4,14 +4,11 @@
 # and writes only into temporary directories.  About 15 s (one module build).
 # shellcheck disable=SC2154 # $output, $status, $lines: set by run
 
-bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+load helpers
 
 setup_file() {
-	TOP=$(cd -- "$BATS_TEST_DIRNAME/../.." && pwd)
-	KVER=$(make -s --no-print-directory -C "$TOP" print-kver)
-	KDIR=$(make -s --no-print-directory -C "$TOP" print-kdir)
+	KVER=$(top_make print-kver)
+	KDIR=$(top_make print-kdir)
 	# read here without make, so that a wrong print-version shows too
 	VERSION=$(sed -n 's/^#define[[:space:]]*VP_VERSION[[:space:]]*"\(.*\)".*/\1/p' \
 		"$TOP/driver/vfio_pasid.h")
@@ -21,7 +18,7 @@ setup_file() {
 		return 1
 	}
 	# install builds first; build now, so that no test pays for it
-	make -s --no-print-directory -C "$TOP" all >/dev/null
+	top_make all >/dev/null
 }
 
 # What "make install DESTDIR=... PREFIX=/usr" puts down: mode, path
@@ -47,7 +44,7 @@ list_files() {
 
 @test "make install DESTDIR PREFIX=/usr: every file in place, with its mode and content" {
 	local d=$BATS_TEST_TMPDIR/root
-	run make -s --no-print-directory -C "$TOP" install DESTDIR="$d" PREFIX=/usr
+	run top_make install DESTDIR="$d" PREFIX=/usr
 	assert_success
 	assert_equal "$(list_files "$d")" "$(expected_install)"
 	cmp "$TOP/cli/vfiopasidctl" "$d/usr/bin/vfiopasidctl"
@@ -66,7 +63,7 @@ list_files() {
 
 @test "make install: UDEVRULESDIR and PREFIX move what they name" {
 	local d=$BATS_TEST_TMPDIR/root
-	run make -s --no-print-directory -C "$TOP" install DESTDIR="$d" \
+	run top_make install DESTDIR="$d" \
 		PREFIX=/opt/vp UDEVRULESDIR=/usr/lib/udev/rules.d
 	assert_success
 	assert [ -f "$d/usr/lib/udev/rules.d/60-vfio-pasid.rules" ]
@@ -74,7 +71,7 @@ list_files() {
 	assert [ -f "$d/opt/vp/share/man/man8/vfiopasidctl.8" ]
 	refute [ -e "$d/lib/udev" ]
 	refute [ -e "$d/usr/bin" ]
-	run make -s --no-print-directory -C "$TOP" uninstall DESTDIR="$d" \
+	run top_make uninstall DESTDIR="$d" \
 		PREFIX=/opt/vp UDEVRULESDIR=/usr/lib/udev/rules.d
 	assert_success
 	assert_equal "$(list_files "$d")" ""
@@ -82,14 +79,14 @@ list_files() {
 
 @test "make uninstall with the same variables leaves no file" {
 	local d=$BATS_TEST_TMPDIR/root
-	make -s --no-print-directory -C "$TOP" install DESTDIR="$d" PREFIX=/usr >/dev/null
+	top_make install DESTDIR="$d" PREFIX=/usr >/dev/null
 	# a file of somebody else's beside ours stays
 	touch "$d/usr/bin/other"
-	run make -s --no-print-directory -C "$TOP" uninstall DESTDIR="$d" PREFIX=/usr
+	run top_make uninstall DESTDIR="$d" PREFIX=/usr
 	assert_success
 	assert_equal "$(list_files "$d")" "644 usr/bin/other"
 	# nothing left to remove is no error
-	run make -s --no-print-directory -C "$TOP" uninstall DESTDIR="$d" PREFIX=/usr
+	run top_make uninstall DESTDIR="$d" PREFIX=/usr
 	assert_success
 }
 
@@ -196,9 +193,9 @@ udev_rule_syntax() {
 	run dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version
 	assert_success
 	assert_equal "${output%-*}" "$VERSION"
-	run make -s --no-print-directory -C "$TOP" print-version
+	run top_make print-version
 	assert_output "$VERSION"
-	run make -s --no-print-directory -C "$TOP" check-version
+	run top_make check-version
 	assert_success
 	run modinfo -F version "$TOP/driver/vfio_pasid.ko"
 	assert_output "$VERSION"
@@ -251,20 +248,17 @@ udev_rule_syntax() {
 @test "make dkms-src DESTDIR: the DKMS tree, from which the module builds" {
 	local d=$BATS_TEST_TMPDIR/root src
 	src=$d/usr/src/vfio-pasid-$VERSION
-	run make -s --no-print-directory -C "$TOP" dkms-src DESTDIR="$d"
+	run top_make dkms-src DESTDIR="$d"
 	assert_success
 	# dkms.conf, the license and the driver's sources, and no build output
 	local expected
-	expected=$(cd "$TOP" && {
-		printf '%s\n' dkms.conf COPYING
-		git ls-files 'driver/Kbuild' 'driver/Makefile' 'driver/*.c' 'driver/*.h'
-	} | sed 's/^/644 /' | sort -k 2)
+	expected=$(dkms_src_files | sed 's/^/644 /' | sort -k 2)
 	assert_equal "$(list_files "$src")" "$expected"
 	assert_equal "$(ls -A "$d/usr/src")" "vfio-pasid-$VERSION"
 	cmp "$TOP/dkms.conf" "$src/dkms.conf"
 	# a second run replaces the tree: nothing stale stays
 	touch "$src/driver/stale.c"
-	run make -s --no-print-directory -C "$TOP" dkms-src DESTDIR="$d"
+	run top_make dkms-src DESTDIR="$d"
 	assert_success
 	refute [ -e "$src/driver/stale.c" ]
 	# the module builds from it, as DKMS builds it

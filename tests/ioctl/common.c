@@ -7,11 +7,14 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "common.h"
@@ -109,6 +112,14 @@ uint64_t nla_u64(const struct nlattr *a)
 uint8_t nla_u8(const struct nlattr *a)
 {
 	return a ? *(uint8_t *)nla_data(a) : 0;
+}
+
+void nla_str(const struct nlattr *a, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (a)
+		snprintf(out, size, "%.*s", (int)(a->nla_len - NLA_HDRLEN),
+			 (char *)nla_data(a));
 }
 
 void nl_extack_text(struct nlmsghdr *nlh, char *buf, size_t size)
@@ -319,6 +330,125 @@ bool stats_get(struct stats *s)
 	return true;
 }
 
+bool stats_now(struct stats *s)
+{
+	if (!stats_get(s))
+		return false;
+	if (!s->bind_seen) {
+		tap_fail("netlink STATS_GET: reply lacks BINDS, UNBINDS, BOUND_TOTAL "
+			 "or an invalidation counter");
+		return false;
+	}
+	return true;
+}
+
+void *list_next(void *v, size_t size, unsigned int cap, unsigned int *n,
+		unsigned int *lost)
+{
+	void *e;
+
+	if (*n >= cap) {
+		(*lost)++;
+		return NULL;
+	}
+	e = (char *)v + (size_t)(*n)++ * size;
+	memset(e, 0, size);
+	return e;
+}
+
+void vm_cb(struct nlattr **tb, void *arg)
+{
+	struct vm_rec *r = LIST_NEXT((struct vm_list *)arg);
+
+	if (!r)
+		return;
+	r->id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
+	r->pid = nla_u32(tb[VFIO_PASID_A_PID]);
+	r->quota = nla_u32(tb[VFIO_PASID_A_QUOTA]);
+	r->count = nla_u32(tb[VFIO_PASID_A_COUNT]);
+	r->has_bound_count = tb[VFIO_PASID_A_BOUND_COUNT];
+	r->bound_count = nla_u32(tb[VFIO_PASID_A_BOUND_COUNT]);
+	r->has_group_count = tb[VFIO_PASID_A_GROUP_COUNT];
+	r->group_count = nla_u32(tb[VFIO_PASID_A_GROUP_COUNT]);
+	nla_str(tb[VFIO_PASID_A_COMM], r->comm, sizeof(r->comm));
+}
+
+int vm_get(uint32_t id, struct vm_list *l)
+{
+	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(id), &id };
+
+	l->n = 0;
+	l->lost = 0;
+	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, false, &a,
+			  VFIO_PASID_A_MAX, vm_cb, l);
+}
+
+int vm_dump(struct vm_list *l)
+{
+	l->n = 0;
+	l->lost = 0;
+	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, true, NULL,
+			  VFIO_PASID_A_MAX, vm_cb, l);
+}
+
+void pasid_cb(struct nlattr **tb, void *arg)
+{
+	struct pasid_rec *r = LIST_NEXT((struct pasid_list *)arg);
+
+	if (!r)
+		return;
+	r->vm_id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
+	r->pid = nla_u32(tb[VFIO_PASID_A_PID]);
+	r->pasid = nla_u32(tb[VFIO_PASID_A_PASID]);
+	r->bound = tb[VFIO_PASID_A_BOUND] ? nla_u8(tb[VFIO_PASID_A_BOUND]) : -1;
+	nla_str(tb[VFIO_PASID_A_COMM], r->comm, sizeof(r->comm));
+	r->has_gpasid = tb[VFIO_PASID_A_GPASID];
+	r->gpasid = nla_u32(tb[VFIO_PASID_A_GPASID]);
+	r->has_addr_width = tb[VFIO_PASID_A_ADDR_WIDTH];
+	r->addr_width = nla_u32(tb[VFIO_PASID_A_ADDR_WIDTH]);
+	r->has_devices = tb[VFIO_PASID_A_DEVICES];
+	r->devices = nla_u32(tb[VFIO_PASID_A_DEVICES]);
+	r->inv_iotlb = nla_u64(tb[VFIO_PASID_A_INV_IOTLB]);
+	r->inv_dev_iotlb = nla_u64(tb[VFIO_PASID_A_INV_DEV_IOTLB]);
+	r->has_bind_flags = tb[VFIO_PASID_A_BIND_FLAGS];
+	r->bind_flags = nla_u64(tb[VFIO_PASID_A_BIND_FLAGS]);
+	r->has_vtd_flags = tb[VFIO_PASID_A_VTD_FLAGS];
+	r->vtd_flags = nla_u64(tb[VFIO_PASID_A_VTD_FLAGS]);
+}
+
+int pasid_dump(uint8_t cmd, uint32_t vm_id, struct pasid_list *l)
+{
+	l->n = 0;
+	l->lost = 0;
+	return nl_dump_vm(cmd, vm_id, pasid_cb, l);
+}
+
+void check_idle(const char *when)
+{
+	struct stats s;
+	int tries;
+
+	for (tries = 0; ; tries++) {
+		if (!stats_now(&s))
+			return;
+		if ((s.vm_count == 0 && s.in_use == 0 && s.bound_total == 0) ||
+		    tries >= 50)
+			break;
+		usleep(20000);	/* a killed child may still be exiting */
+	}
+	EXPECT_TRUE(s.vm_count == 0, "%s: VM_COUNT is %u, expected 0",
+		    when, s.vm_count);
+	EXPECT_TRUE(s.in_use == 0, "%s: IN_USE is %u, expected 0", when, s.in_use);
+	EXPECT_TRUE(s.bound_total == 0, "%s: BOUND_TOTAL is %u, expected 0",
+		    when, s.bound_total);
+	EXPECT_TRUE(s.allocated == s.freed + s.reclaimed,
+		    "%s: ALLOCATED %llu != FREED %llu + RECLAIMED %llu", when,
+		    (unsigned long long)s.allocated, (unsigned long long)s.freed,
+		    (unsigned long long)s.reclaimed);
+	EXPECT_TRUE(s.binds == s.unbinds, "%s: BINDS %llu != UNBINDS %llu", when,
+		    (unsigned long long)s.binds, (unsigned long long)s.unbinds);
+}
+
 /* ------------------------------------------------------------------ */
 /* Module loading                                                      */
 
@@ -357,6 +487,368 @@ void expect_unloaded(void)
 	EXPECT_TRUE(ret == -ENOENT,
 		    "family %s after unload: expected ENOENT, got %s",
 		    VFIO_PASID_FAMILY_NAME, ret < 0 ? errno_name(-ret) : "an id");
+}
+
+bool module_load_ok(const char *params)
+{
+	int ret = module_load(params);
+
+	if (ret)
+		tap_fail("finit_module(%s, \"%s\"): %s", module_path, params,
+			 errno_name(-ret));
+	return !ret;
+}
+
+bool family_resolve_ok(void)
+{
+	int ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
+
+	if (ret < 0) {
+		tap_fail("generic netlink family %s: %s", VFIO_PASID_FAMILY_NAME,
+			 errno_name(-ret));
+		return false;
+	}
+	nl_family = ret;
+	return true;
+}
+
+bool module_unload_ok(void)
+{
+	int ret = module_unload();
+
+	if (ret) {
+		tap_fail("delete_module(%s): %s", MOD_NAME, errno_name(-ret));
+		return false;
+	}
+	expect_unloaded();
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The device and its ioctls                                           */
+
+#define MAX_TRACKED	64
+
+static int tracked[MAX_TRACKED];
+static int n_tracked;
+
+void fd_track(int fd)
+{
+	if (n_tracked < MAX_TRACKED)
+		tracked[n_tracked++] = fd;
+}
+
+bool fd_untrack(int fd)
+{
+	int i;
+
+	for (i = 0; i < n_tracked; i++)
+		if (tracked[i] == fd) {
+			tracked[i] = tracked[--n_tracked];
+			return true;
+		}
+	return false;
+}
+
+void fd_close(int fd)
+{
+	if (fd < 0)
+		return;
+	fd_untrack(fd);
+	if (close(fd))
+		tap_fail("close(%d): %s", fd, errno_name(errno));
+}
+
+void fd_close_all(void)
+{
+	while (n_tracked)
+		close(tracked[--n_tracked]);
+}
+
+int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		tap_fail("open(%s): %s", DEV_PATH, errno_name(errno));
+		return -1;
+	}
+	fd_track(fd);
+	return fd;
+}
+
+int pasid_alloc(int fd, uint32_t min, uint32_t max, uint32_t *out)
+{
+	struct vfio_iommu_type1_pasid_request req = {
+		.argsz = sizeof(req),
+		.flags = VFIO_IOMMU_PASID_ALLOC,
+		.alloc_pasid = { .min = min, .max = max, .result = 0 },
+	};
+	int ret = ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
+
+	if (!ret && out)
+		*out = req.alloc_pasid.result;
+	return ret;
+}
+
+int pasid_free(int fd, uint32_t pasid)
+{
+	struct vfio_iommu_type1_pasid_request req = {
+		.argsz = sizeof(req),
+		.flags = VFIO_IOMMU_PASID_FREE,
+		.free_pasid = pasid,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
+}
+
+bool alloc_n(int fd, uint32_t min, uint32_t max, uint32_t n, uint32_t *out)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (pasid_alloc(fd, min, max, &out[i])) {
+			tap_fail("allocation %u of %u in [%u, %u]: %s", i + 1, n,
+				 min, max, errno_name(errno));
+			return false;
+		}
+	return true;
+}
+
+uint32_t info_of(int fd, enum info_field f)
+{
+	struct vfio_pasid_info info;
+
+	if (get_info(fd, &info)) {
+		tap_fail("VFIO_PASID_GET_INFO: %s", errno_name(errno));
+		return UINT32_MAX;
+	}
+	return f == INFO_VM_ID ? info.vm_id :
+	       f == INFO_QUOTA ? info.quota : info.count;
+}
+
+static const char *ioc_name(unsigned long cmd)
+{
+	switch (cmd) {
+	case VFIO_IOMMU_PASID_REQUEST:
+		return "VFIO_IOMMU_PASID_REQUEST";
+	case VFIO_IOMMU_SET_PASID_QUOTA:
+		return "VFIO_IOMMU_SET_PASID_QUOTA";
+	case VFIO_PASID_GET_INFO:
+		return "VFIO_PASID_GET_INFO";
+	case VFIO_IOMMU_BIND:
+		return "VFIO_IOMMU_BIND";
+	case VFIO_IOMMU_CACHE_INVALIDATE:
+		return "VFIO_IOMMU_CACHE_INVALIDATE";
+	case VFIO_PASID_ATTACH_GROUP:
+		return "VFIO_PASID_ATTACH_GROUP";
+	case VFIO_PASID_DETACH_GROUP:
+		return "VFIO_PASID_DETACH_GROUP";
+	}
+	return "ioctl";
+}
+
+unsigned long n_checked;
+
+bool check_ioctl_at(int line, int expected, int fd, unsigned long cmd,
+		    void *arg, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	int ret, err;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	__atomic_add_fetch(&n_checked, 1, __ATOMIC_RELAXED);
+	errno = 0;
+	ret = ioctl(fd, cmd, arg);
+	err = errno;
+	if (!expected && ret) {
+		tap_diag_at(true, line, "%s %s: expected success, got %s",
+			    ioc_name(cmd), what, errno_name(err));
+		return false;
+	}
+	if (expected && ret != -1) {
+		tap_diag_at(true, line, "%s %s: expected %s, got success (%d)",
+			    ioc_name(cmd), what, errno_name(expected), ret);
+		return false;
+	}
+	if (expected && err != expected) {
+		tap_diag_at(true, line, "%s %s: expected %s, got %s",
+			    ioc_name(cmd), what, errno_name(expected),
+			    errno_name(err));
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Children: other processes, hence other VMs                         */
+
+#define MAX_CHILDREN	16
+
+static struct child *children[MAX_CHILDREN];
+
+bool child_start(struct child *c, child_fn_t fn, void *arg)
+{
+	int sv[2], i;
+
+	c->pid = -1;
+	c->sock = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		tap_fail("socketpair: %s", errno_name(errno));
+		return false;
+	}
+	fflush(stdout);
+	c->pid = fork();
+	if (c->pid < 0) {
+		tap_fail("fork: %s", errno_name(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return false;
+	}
+	if (c->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sv[0]);
+		/* the parent's descriptors are the parent's VM: not ours */
+		fd_close_all();
+		fn(sv[1], arg);
+		_exit(0);
+	}
+	close(sv[1]);
+	c->sock = sv[0];
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (!children[i]) {
+			children[i] = c;
+			break;
+		}
+	return true;
+}
+
+static void child_forget(struct child *c)
+{
+	int i;
+
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (children[i] == c)
+			children[i] = NULL;
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = -1;
+	c->pid = -1;
+}
+
+bool child_reap(struct child *c, int sig)
+{
+	double deadline = now() + 30;
+	int status = 0;
+	bool ok = true;
+	pid_t r;
+
+	if (c->pid <= 0)
+		return false;
+	for (;;) {
+		r = waitpid(c->pid, &status, WNOHANG);
+		if (r == c->pid || (r < 0 && errno != EINTR))
+			break;
+		if (now() > deadline) {
+			tap_fail("child %d did not end within 30 s: killed",
+				 (int)c->pid);
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+			child_forget(c);
+			return false;
+		}
+		usleep(1000);
+	}
+	if (r != c->pid) {
+		tap_fail("waitpid(%d): %s", (int)c->pid, errno_name(errno));
+		ok = false;
+	} else if (!sig && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		tap_fail("child %d ended with status 0x%x", (int)c->pid, status);
+		ok = false;
+	} else if (sig && !(WIFSIGNALED(status) && WTERMSIG(status) == sig)) {
+		tap_fail("child %d: expected death by signal %d, status 0x%x",
+			 (int)c->pid, sig, status);
+		ok = false;
+	}
+	child_forget(c);
+	return ok;
+}
+
+bool child_stop(struct child *c)
+{
+	msg_op(c->sock, M_EXIT);
+	return child_reap(c, 0);
+}
+
+void cleanup_test(void)
+{
+	int i, status;
+
+	fd_close_all();
+	for (i = 0; i < MAX_CHILDREN; i++) {
+		struct child *c = children[i];
+
+		if (!c)
+			continue;
+		if (c->pid > 0) {
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, &status, 0);
+		}
+		child_forget(c);
+	}
+	/* orphans re-parented to us (a subreaper) */
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		;
+}
+
+bool msg_send(int sock, const struct msg *m)
+{
+	size_t len = offsetof(struct msg, val) + m->n * sizeof(m->val[0]);
+
+	if (m->n > MSG_VALS || send(sock, m, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		tap_fail("send on control socket: %s", errno_name(errno));
+		return false;
+	}
+	return true;
+}
+
+bool msg_op(int sock, uint32_t op)
+{
+	struct msg m = { .op = op };
+
+	return msg_send(sock, &m);
+}
+
+bool msg_recv(int sock, struct msg *m, uint32_t op)
+{
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	ssize_t n;
+	int ret;
+
+	do
+		ret = poll(&pfd, 1, MSG_TIMEOUT_MS);
+	while (ret < 0 && errno == EINTR);
+	if (ret == 0) {
+		tap_fail("no message %u within %d ms", op, MSG_TIMEOUT_MS);
+		return false;
+	}
+	memset(m, 0, sizeof(*m));
+	n = recv(sock, m, sizeof(*m), 0);
+	if (n < (ssize_t)offsetof(struct msg, val)) {
+		/* a peer that is gone has already said why */
+		if (n != 0)
+			tap_fail("control socket: %s", n < 0 ?
+				 errno_name(errno) : "short message");
+		return false;
+	}
+	if (m->op != op) {
+		tap_fail("control socket: message %u, expected %u", m->op, op);
+		return false;
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -435,16 +927,18 @@ static void usage(FILE *f, const char *prog, const struct harness *h)
 		"  -m PATH  the module to load (default driver/vfio_pasid.ko)\n"
 		"%s"
 		"  -f       run outside the test VM (VM_GUEST unset): loads a module into this kernel\n",
-		prog, h->synopsis, h->what, prog, h->help);
+		prog, h->synopsis ? h->synopsis : "", h->what, prog,
+		h->help ? h->help : "");
 }
 
-int harness_start(int argc, char **argv, const struct harness *h)
+/* Returns -1 to go on, or the status main() must exit with */
+static int harness_start(int argc, char **argv, const struct harness *h)
 {
 	char optstring[64];
 	bool force = false;
 	int opt, ret;
 
-	snprintf(optstring, sizeof(optstring), "m:fh%s", h->opts);
+	snprintf(optstring, sizeof(optstring), "m:fh%s", h->opts ? h->opts : "");
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
 		switch (opt) {
 		case 'm':
@@ -505,39 +999,51 @@ int harness_start(int argc, char **argv, const struct harness *h)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, watchdog);
 	alarm(h->timeout);
+	if (h->subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	return -1;
 }
 
-void harness_run(const struct test *tests, unsigned int n,
-		 bool (*loaded)(void), void (*after)(const struct test *tc))
+static void harness_run(const struct harness *h)
 {
 	unsigned int i;
 	double t;
 
-	printf("1..%u\n", n);
-	for (i = 0; i < n; i++) {
-		const struct test *tc = &tests[i];
+	printf("1..%u\n", h->n_tests);
+	for (i = 0; i < h->n_tests; i++) {
+		const struct test *tc = &h->tests[i];
 
 		tap_begin();
-		if (tc->need_module && !loaded()) {
+		if (tc->need_module && !h->loaded()) {
 			tap_end(tc->name, "the module is not loaded");
 			continue;
 		}
 		t = now();
 		tc->fn();
-		if (after)
-			after(tc);
+		if (h->after)
+			h->after(tc);
 		if (now() - t > 1.0)
 			tap_note("took %.1f s", now() - t);
 		tap_end(tc->name, NULL);
 	}
 }
 
-int harness_end(bool loaded, unsigned int n_tests, double t0)
+int harness_main(int argc, char **argv, const struct harness *h)
 {
-	if (loaded || module_present())
+	double t0 = now();
+	int ret;
+
+	ret = harness_start(argc, argv, h);
+	if (ret >= 0)
+		return ret;
+	if (h->before)
+		h->before();
+	harness_run(h);
+	if (h->end)
+		h->end();
+	if (h->loaded() || module_present())
 		module_unload();
-	printf("# %d of %u tests failed, %.1f s\n", tap_failures, n_tests,
+	printf("# %d of %u tests failed, %.1f s\n", tap_failures, h->n_tests,
 	       now() - t0);
 	return tap_failures ? 1 : 0;
 }

@@ -14,8 +14,9 @@
  * default quota 10).  A VM is a process: a test forks children to get other
  * VMs and talks to them over socketpairs; their checks land in the shared
  * TAP state (tap.h).  Global counters, the VM list and the reclaim log come
- * from the generic netlink family, spoken by a small hand-written client
- * (common.c, shared with scale_test).
+ * from the generic netlink family, spoken by a small hand-written client;
+ * it, the children and the checked ioctls are in common.c, shared with
+ * nesting_test and scale_test.
  *
  * Every test ends with the module idle (no VM, no PASID in use); the
  * harness checks that and cleans up after a test that fails half way.
@@ -71,67 +72,7 @@ static uint32_t pool_size(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Device descriptors: tracked so the harness can close leftovers      */
-
-#define MAX_TRACKED	64
-static int dev_fds[MAX_TRACKED];
-static int n_dev_fds;
-
-static int dev_open(void)
-{
-	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		tap_fail("open(%s): %s", DEV_PATH, errno_name(errno));
-		return -1;
-	}
-	if (n_dev_fds < MAX_TRACKED)
-		dev_fds[n_dev_fds++] = fd;
-	return fd;
-}
-
-static void dev_close(int fd)
-{
-	int i;
-
-	if (fd < 0)
-		return;
-	for (i = 0; i < n_dev_fds; i++)
-		if (dev_fds[i] == fd) {
-			dev_fds[i] = dev_fds[--n_dev_fds];
-			break;
-		}
-	if (close(fd))
-		tap_fail("close(%d): %s", fd, errno_name(errno));
-}
-
-/* ------------------------------------------------------------------ */
-/* ioctl wrappers: return the ioctl's result, errno set on failure     */
-
-static int pasid_alloc(int fd, uint32_t min, uint32_t max, uint32_t *out)
-{
-	struct vfio_iommu_type1_pasid_request req = {
-		.argsz = sizeof(req),
-		.flags = VFIO_IOMMU_PASID_ALLOC,
-		.alloc_pasid = { .min = min, .max = max, .result = 0 },
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
-
-	if (!ret && out)
-		*out = req.alloc_pasid.result;
-	return ret;
-}
-
-static int pasid_free(int fd, uint32_t pasid)
-{
-	struct vfio_iommu_type1_pasid_request req = {
-		.argsz = sizeof(req),
-		.flags = VFIO_IOMMU_PASID_FREE,
-		.free_pasid = pasid,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
-}
+/* Quota ioctls: return the ioctl's result, errno set on failure       */
 
 static int quota_set(int fd, uint32_t quota, uint32_t *out)
 {
@@ -157,39 +98,6 @@ static int quota_get(int fd, uint32_t *out)
 	return ret;
 }
 
-/* GET_INFO that must work; the field, or UINT32_MAX after a failure */
-enum info_field { INFO_VM_ID, INFO_QUOTA, INFO_COUNT };
-
-static uint32_t info_of(int fd, enum info_field f)
-{
-	struct vfio_pasid_info info;
-
-	if (get_info(fd, &info)) {
-		tap_fail("VFIO_PASID_GET_INFO: %s", errno_name(errno));
-		return UINT32_MAX;
-	}
-	return f == INFO_VM_ID ? info.vm_id :
-	       f == INFO_QUOTA ? info.quota : info.count;
-}
-
-#define vm_id_of(fd)	info_of(fd, INFO_VM_ID)
-#define count_of(fd)	info_of(fd, INFO_COUNT)
-#define quota_of(fd)	info_of(fd, INFO_QUOTA)
-
-/* Allocate n PASIDs from the whole pool, n is small; false on failure */
-static bool alloc_n(int fd, uint32_t n, uint32_t *out)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &out[i])) {
-			tap_fail("allocation %u of %u: %s", i + 1, n,
-				 errno_name(errno));
-			return false;
-		}
-	return true;
-}
-
 static void free_n(int fd, uint32_t n, const uint32_t *pasids)
 {
 	uint32_t i;
@@ -203,58 +111,14 @@ static void free_n(int fd, uint32_t n, const uint32_t *pasids)
 /* ------------------------------------------------------------------ */
 /* Generic netlink requests (the client is in common.c)               */
 
-/* VM_GET: one VM (do) or all of them (dump) */
-struct vm_rec {
-	uint32_t	id, pid, quota, count;
-	char		comm[16];
-};
-
-struct vm_list {
-	unsigned int	n;
-	struct vm_rec	v[256];
-};
-
-static void vm_cb(struct nlattr **tb, void *arg)
-{
-	struct vm_list *l = arg;
-	struct vm_rec *r;
-
-	if (l->n >= ARRAY_SIZE(l->v))
-		return;
-	r = &l->v[l->n++];
-	memset(r, 0, sizeof(*r));
-	r->id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
-	r->pid = nla_u32(tb[VFIO_PASID_A_PID]);
-	r->quota = nla_u32(tb[VFIO_PASID_A_QUOTA]);
-	r->count = nla_u32(tb[VFIO_PASID_A_COUNT]);
-	if (tb[VFIO_PASID_A_COMM])
-		snprintf(r->comm, sizeof(r->comm), "%s",
-			 (char *)nla_data(tb[VFIO_PASID_A_COMM]));
-}
-
-static int vm_get(uint32_t id, struct vm_list *l)
-{
-	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(id), &id };
-
-	l->n = 0;
-	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, false, &a,
-			  VFIO_PASID_A_MAX, vm_cb, l);
-}
-
 static int vm_get_by_pid(pid_t pid, struct vm_list *l)
 {
 	uint32_t p = pid;
 	struct nl_attr a = { VFIO_PASID_A_PID, sizeof(p), &p };
 
 	l->n = 0;
+	l->lost = 0;
 	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, false, &a,
-			  VFIO_PASID_A_MAX, vm_cb, l);
-}
-
-static int vm_dump(struct vm_list *l)
-{
-	l->n = 0;
-	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, true, NULL,
 			  VFIO_PASID_A_MAX, vm_cb, l);
 }
 
@@ -276,124 +140,8 @@ static bool vm_listed(uint32_t id)
 	return false;
 }
 
-/* PASID_GET dump and RECLAIM_GET dump */
-struct pasid_rec {
-	uint32_t	vm_id, pid, pasid, bound;
-	char		comm[16];
-};
-
-struct pasid_list {
-	unsigned int	n;
-	unsigned int	lost;
-	struct pasid_rec v[2048];
-};
-
-static void pasid_cb(struct nlattr **tb, void *arg)
-{
-	struct pasid_list *l = arg;
-	struct pasid_rec *r;
-
-	if (l->n >= ARRAY_SIZE(l->v)) {
-		l->lost++;
-		return;
-	}
-	r = &l->v[l->n++];
-	memset(r, 0, sizeof(*r));
-	r->vm_id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
-	r->pid = nla_u32(tb[VFIO_PASID_A_PID]);
-	r->pasid = nla_u32(tb[VFIO_PASID_A_PASID]);
-	r->bound = tb[VFIO_PASID_A_BOUND] ?
-		   *(uint8_t *)nla_data(tb[VFIO_PASID_A_BOUND]) : 0xff;
-	if (tb[VFIO_PASID_A_COMM])
-		snprintf(r->comm, sizeof(r->comm), "%s",
-			 (char *)nla_data(tb[VFIO_PASID_A_COMM]));
-}
-
-/* @cmd is PASID_GET or RECLAIM_GET; @vm_id 0 dumps everything */
-static int pasid_dump(uint8_t cmd, uint32_t vm_id, struct pasid_list *l)
-{
-	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(vm_id), &vm_id };
-
-	l->n = 0;
-	l->lost = 0;
-	return nl_request(nl_family, cmd, true, vm_id ? &a : NULL,
-			  VFIO_PASID_A_MAX, pasid_cb, l);
-}
-
 /* ------------------------------------------------------------------ */
-/* Children: other processes, hence other VMs                         */
-
-#define MSG_VALS	512
-
-struct msg {
-	uint32_t	op;
-	int32_t		err;		/* an errno, 0 for success */
-	uint32_t	vm_id;
-	uint32_t	n;
-	uint32_t	val[MSG_VALS];
-};
-
-enum {
-	M_READY = 1,	/* child -> parent: vm_id, PASIDs held in val[] */
-	M_GO,		/* parent -> child: do the next step */
-	M_DONE,		/* child -> parent: step done */
-	M_REPLY,	/* child -> parent: an answer in err/vm_id/n/val */
-	M_ASK_INFO,	/* parent -> child: reply vm_id, count, quota */
-	M_FREE,		/* parent -> child: free val[0], reply err */
-	M_ALLOC,	/* parent -> child: allocate in [val[0], val[1]] */
-	M_CLOSE,	/* parent -> child: close the descriptor, reply M_DONE */
-	M_EXIT,		/* parent -> child: exit now */
-};
-
-#define MSG_TIMEOUT_MS	30000
-
-static bool msg_send(int sock, const struct msg *m)
-{
-	size_t len = offsetof(struct msg, val) + m->n * sizeof(m->val[0]);
-
-	if (m->n > MSG_VALS || send(sock, m, len, MSG_NOSIGNAL) != (ssize_t)len) {
-		tap_fail("send on control socket: %s", errno_name(errno));
-		return false;
-	}
-	return true;
-}
-
-static bool msg_op(int sock, uint32_t op)
-{
-	struct msg m = { .op = op };
-
-	return msg_send(sock, &m);
-}
-
-/* Receive one message of type @op; false (test failed) otherwise */
-static bool msg_recv(int sock, struct msg *m, uint32_t op)
-{
-	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	ssize_t n;
-	int ret;
-
-	do
-		ret = poll(&pfd, 1, MSG_TIMEOUT_MS);
-	while (ret < 0 && errno == EINTR);
-	if (ret == 0) {
-		tap_fail("no message %u within %d ms", op, MSG_TIMEOUT_MS);
-		return false;
-	}
-	memset(m, 0, sizeof(*m));
-	n = recv(sock, m, sizeof(*m), 0);
-	if (n < (ssize_t)offsetof(struct msg, val)) {
-		/* a peer that is gone has already said why */
-		if (n != 0)
-			tap_fail("control socket: %s", n < 0 ?
-				 errno_name(errno) : "short message");
-		return false;
-	}
-	if (m->op != op) {
-		tap_fail("control socket: message %u, expected %u", m->op, op);
-		return false;
-	}
-	return true;
-}
+/* Descriptors passed to children                                      */
 
 static bool send_fd(int sock, int fd)
 {
@@ -422,207 +170,10 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-struct child {
-	pid_t	pid;
-	int	sock;
-};
-
-#define MAX_CHILDREN	16
-static struct child *children[MAX_CHILDREN];
-
-typedef void (*child_fn_t)(int sock, void *arg);
-
-/*
- * Fork a child that runs @fn(sock, arg) and exits.  The child dies with us
- * and exits when its control socket is closed.
- */
-static bool child_start(struct child *c, child_fn_t fn, void *arg)
-{
-	int sv[2], i;
-
-	c->pid = -1;
-	c->sock = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		tap_fail("socketpair: %s", errno_name(errno));
-		return false;
-	}
-	fflush(stdout);
-	c->pid = fork();
-	if (c->pid < 0) {
-		tap_fail("fork: %s", errno_name(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return false;
-	}
-	if (c->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(sv[0]);
-		/* the parent's descriptors are the parent's VM: not ours */
-		for (i = 0; i < n_dev_fds; i++)
-			close(dev_fds[i]);
-		n_dev_fds = 0;
-		fn(sv[1], arg);
-		_exit(0);
-	}
-	close(sv[1]);
-	c->sock = sv[0];
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (!children[i]) {
-			children[i] = c;
-			break;
-		}
-	return true;
-}
-
-static void child_forget(struct child *c)
-{
-	int i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] == c)
-			children[i] = NULL;
-	if (c->sock >= 0)
-		close(c->sock);
-	c->sock = -1;
-	c->pid = -1;
-}
-
-/*
- * Wait for a child; @sig 0: it must exit with status 0, else it must die
- * of signal @sig.  Returns whether it did.
- */
-static bool child_reap(struct child *c, int sig)
-{
-	double deadline = now() + 30;
-	bool ok = true;
-	int status;
-	pid_t r;
-
-	if (c->pid <= 0)
-		return false;
-	for (;;) {
-		r = waitpid(c->pid, &status, WNOHANG);
-		if (r == c->pid || (r < 0 && errno != EINTR))
-			break;
-		if (now() > deadline) {
-			tap_fail("child %d did not end within 30 s: killed",
-				 (int)c->pid);
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-			child_forget(c);
-			return false;
-		}
-		usleep(1000);
-	}
-	if (r != c->pid) {
-		tap_fail("waitpid(%d): %s", (int)c->pid, errno_name(errno));
-		ok = false;
-	} else if (!sig && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-		tap_fail("child %d ended with status 0x%x", (int)c->pid, status);
-		ok = false;
-	} else if (sig && !(WIFSIGNALED(status) && WTERMSIG(status) == sig)) {
-		tap_fail("child %d: expected death by signal %d, status 0x%x",
-			 (int)c->pid, sig, status);
-		ok = false;
-	}
-	child_forget(c);
-	return ok;
-}
-
-/* After a test: close what it left open, end the children it left */
-static void cleanup_test(void)
-{
-	int i, status;
-
-	while (n_dev_fds)
-		close(dev_fds[--n_dev_fds]);
-	for (i = 0; i < MAX_CHILDREN; i++) {
-		struct child *c = children[i];
-
-		if (!c)
-			continue;
-		if (c->pid > 0) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-		}
-		child_forget(c);
-	}
-	/* orphans re-parented to us (we are a subreaper) */
-	while (waitpid(-1, &status, WNOHANG) > 0)
-		;
-}
-
-/* ------------------------------------------------------------------ */
-/* Module state                                                        */
-
-/* Counters of the module, checked idle: no VM, nothing in use, balanced */
-static void check_idle(const char *when)
-{
-	struct stats s;
-	int tries;
-
-	for (tries = 0; ; tries++) {
-		if (!stats_get(&s))
-			return;
-		if ((s.vm_count == 0 && s.in_use == 0) || tries >= 50)
-			break;
-		usleep(20000);	/* an orphan may still be exiting */
-	}
-	EXPECT_TRUE(s.vm_count == 0, "%s: VM_COUNT is %u, expected 0",
-		    when, s.vm_count);
-	EXPECT_TRUE(s.in_use == 0, "%s: IN_USE is %u, expected 0",
-		    when, s.in_use);
-	EXPECT_TRUE(s.allocated == s.freed + s.reclaimed,
-		    "%s: ALLOCATED %llu != FREED %llu + RECLAIMED %llu", when,
-		    (unsigned long long)s.allocated,
-		    (unsigned long long)s.freed,
-		    (unsigned long long)s.reclaimed);
-}
-
 /* ------------------------------------------------------------------ */
 /* Small helpers for the tests                                         */
 
 static char self_comm[16];
-
-static const char *ioc_name(unsigned long cmd)
-{
-	switch (cmd) {
-	case VFIO_IOMMU_PASID_REQUEST:
-		return "VFIO_IOMMU_PASID_REQUEST";
-	case VFIO_IOMMU_SET_PASID_QUOTA:
-		return "VFIO_IOMMU_SET_PASID_QUOTA";
-	case VFIO_PASID_GET_INFO:
-		return "VFIO_PASID_GET_INFO";
-	}
-	return "ioctl";
-}
-
-/* ioctl(fd, cmd, arg) must fail with @expected; @what names the case */
-#define expect_ioctl_errno(expected, fd, cmd, arg, what) \
-	expect_ioctl_errno_at(__LINE__, expected, fd, cmd, arg, what)
-
-static bool expect_ioctl_errno_at(int line, int expected, int fd,
-				  unsigned long cmd, void *arg,
-				  const char *what)
-{
-	int ret, err;
-
-	errno = 0;
-	ret = ioctl(fd, cmd, arg);
-	err = errno;
-	if (ret != -1) {
-		tap_diag_at(true, line, "%s %s: expected %s, got success (%d)",
-			    ioc_name(cmd), what, errno_name(expected), ret);
-		return false;
-	}
-	if (err != expected) {
-		tap_diag_at(true, line, "%s %s: expected %s, got %s",
-			    ioc_name(cmd), what, errno_name(expected),
-			    errno_name(err));
-		return false;
-	}
-	return true;
-}
 
 static bool cap_set_effective(int cap, bool on)
 {
@@ -720,7 +271,8 @@ static void server(int sock, void *p)
 	r.op = M_READY;
 	r.vm_id = vm_id_of(fd);
 	r.n = a->n;
-	if (a->n > MSG_VALS || !alloc_n(fd, a->n, r.val))
+	if (a->n > MSG_VALS ||
+	    !alloc_n(fd, cfg->pasid_min, cfg->pasid_max, a->n, r.val))
 		return;
 	if (!msg_send(sock, &r))
 		return;
@@ -752,7 +304,7 @@ static void server(int sock, void *p)
 				errno : 0;
 			break;
 		case M_CLOSE:
-			dev_close(fd);
+			fd_close(fd);
 			fd = -1;
 			r.op = M_DONE;
 			break;
@@ -826,7 +378,7 @@ static void check_reclaimed(const struct stats *s0, uint32_t vm_id, pid_t pid,
 				    "reclaim record of PASID %u: comm '%s', expected '%s'",
 				    r->pasid, r->comm, comm);
 			EXPECT_TRUE(r->bound == 0,
-				    "reclaim record of PASID %u: bound %u, expected 0",
+				    "reclaim record of PASID %u: bound %d, expected 0",
 				    r->pasid, r->bound);
 			for (j = 0; j < n; j++)
 				if (pasids[j] == r->pasid)
@@ -862,7 +414,7 @@ static void check_reclaimed(const struct stats *s0, uint32_t vm_id, pid_t pid,
 		EXPECT_EQ(pasids[i], got);
 		EXPECT_OK(pasid_free(fd, got));
 	}
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -898,19 +450,14 @@ static void load_config(const struct config *c)
 {
 	struct stats s;
 	struct stat st;
-	int ret;
 
 	cfg = NULL;
 	if (module_present()) {
 		tap_fail("%s is loaded already", MOD_NAME);
 		return;
 	}
-	ret = module_load(c->params);
-	if (ret) {
-		tap_fail("finit_module(%s, \"%s\"): %s", module_path, c->params,
-			 errno_name(-ret));
+	if (!module_load_ok(c->params))
 		return;
-	}
 	cfg = c;
 
 	if (stat(DEV_PATH, &st)) {
@@ -922,15 +469,7 @@ static void load_config(const struct config *c)
 		EXPECT_EQ(0, st.st_uid);
 	}
 
-	ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
-	if (ret < 0) {
-		tap_fail("generic netlink family %s: %s",
-			 VFIO_PASID_FAMILY_NAME, errno_name(-ret));
-		return;
-	}
-	nl_family = ret;
-
-	if (!stats_get(&s))
+	if (!family_resolve_ok() || !stats_get(&s))
 		return;
 	EXPECT_EQ(c->pasid_min, s.pool_min);
 	EXPECT_EQ(c->pasid_max, s.pool_max);
@@ -968,20 +507,13 @@ static void test_unload_busy(void)
 					  O_NONBLOCK));
 	EXPECT_TRUE(module_present(), "the module went away under an open descriptor");
 	EXPECT_EQ(0, count_of(fd));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_unload(void)
 {
-	int ret;
-
-	ret = module_unload();
-	if (ret) {
-		tap_fail("delete_module(%s): %s", MOD_NAME, errno_name(-ret));
-		return;
-	}
-	cfg = NULL;
-	expect_unloaded();
+	if (module_unload_ok())
+		cfg = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -997,7 +529,7 @@ static void test_uapi_version(void)
 		  ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION));
 	EXPECT_EQ(1, ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION, NULL));
 	EXPECT_EQ(1, ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION, (void *)1));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_unknown_ioctl(void)
@@ -1018,20 +550,17 @@ static void test_unknown_ioctl(void)
 		{ 0, "0" },
 	};
 	uint32_t buf[64] = { sizeof(buf) };
-	char what[128];
 	unsigned int i;
 	int fd = dev_open();
 
 	if (fd < 0)
 		return;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		snprintf(what, sizeof(what), "cmd %s", cmds[i].name);
-		expect_ioctl_errno(ENOTTY, fd, cmds[i].cmd, buf, what);
-		snprintf(what, sizeof(what), "cmd %s with NULL", cmds[i].name);
-		expect_ioctl_errno(ENOTTY, fd, cmds[i].cmd, NULL, what);
+		CHECK(ENOTTY, fd, cmds[i].cmd, buf, "cmd %s", cmds[i].name);
+		CHECK(ENOTTY, fd, cmds[i].cmd, NULL, "cmd %s with NULL", cmds[i].name);
 	}
 	EXPECT_EQ(0, count_of(fd));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_bad_pointer(void)
@@ -1076,11 +605,11 @@ static void test_bad_pointer(void)
 		uint32_t *straddle = (uint32_t *)(none - sizeof(uint32_t));
 
 		*straddle = cmds[i].size;
-		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, NULL, "NULL");
-		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, (void *)1, "(void *)1");
-		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, none,
+		CHECK(EFAULT, fd, cmds[i].cmd, NULL,  "NULL");
+		CHECK(EFAULT, fd, cmds[i].cmd, (void *)1,  "(void *)1");
+		CHECK(EFAULT, fd, cmds[i].cmd, none, 
 				   "unmapped page");
-		expect_ioctl_errno(EFAULT, fd, cmds[i].cmd, straddle,
+		CHECK(EFAULT, fd, cmds[i].cmd, straddle, 
 				   "struct running into an unmapped page");
 	}
 	EXPECT_EQ(0, count_of(fd));
@@ -1098,7 +627,7 @@ static void test_bad_pointer(void)
 	req->alloc_pasid.min = cfg->pasid_min;
 	req->alloc_pasid.max = cfg->pasid_max;
 	mprotect(ro, page, PROT_READ);
-	expect_ioctl_errno(EFAULT, fd, VFIO_IOMMU_PASID_REQUEST, req,
+	CHECK(EFAULT, fd, VFIO_IOMMU_PASID_REQUEST, req, 
 			   "alloc into read-only memory");
 	EXPECT_EQ(0, count_of(fd));
 	if (stats_get(&s1))
@@ -1109,7 +638,7 @@ static void test_bad_pointer(void)
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	mprotect(ro, page, PROT_READ);
-	expect_ioctl_errno(EFAULT, fd, VFIO_PASID_GET_INFO, info,
+	CHECK(EFAULT, fd, VFIO_PASID_GET_INFO, info, 
 			   "into read-only memory");
 
 	mprotect(ro, page, PROT_READ | PROT_WRITE);
@@ -1118,13 +647,13 @@ static void test_bad_pointer(void)
 	q->argsz = sizeof(*q);
 	q->flags = VFIO_PASID_QUOTA_GET;
 	mprotect(ro, page, PROT_READ);
-	expect_ioctl_errno(EFAULT, fd, VFIO_IOMMU_SET_PASID_QUOTA, q,
+	CHECK(EFAULT, fd, VFIO_IOMMU_SET_PASID_QUOTA, q, 
 			   "QUOTA_GET into read-only memory");
 	EXPECT_EQ(quota, quota_of(fd));
 
 	/* a free reads its struct only */
 	if (EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &pasid))) {
-		dev_close(fd);
+		fd_close(fd);
 		goto out;
 	}
 	mprotect(ro, page, PROT_READ | PROT_WRITE);
@@ -1135,7 +664,7 @@ static void test_bad_pointer(void)
 	mprotect(ro, page, PROT_READ);
 	EXPECT_OK(ioctl(fd, VFIO_IOMMU_PASID_REQUEST, req));
 	EXPECT_EQ(0, count_of(fd));
-	dev_close(fd);
+	fd_close(fd);
 out:
 	munmap(mem, 3 * page);
 }
@@ -1153,7 +682,6 @@ static void test_argsz_pasid_request(void)
 	} u;
 	long page = sysconf(_SC_PAGESIZE);
 	struct vfio_iommu_type1_pasid_request *big;
-	char what[64];
 	uint32_t pasid;
 	unsigned int i;
 	int fd = dev_open();
@@ -1178,8 +706,7 @@ static void test_argsz_pasid_request(void)
 	/* below the minimum: EINVAL, nothing allocated */
 	for (i = 0; i < ARRAY_SIZE(small); i++) {
 		FILL_ALLOC(small[i]);
-		snprintf(what, sizeof(what), "alloc argsz %u", small[i]);
-		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_PASID_REQUEST, &u, what);
+		CHECK(EINVAL, fd, VFIO_IOMMU_PASID_REQUEST, &u, "alloc argsz %u", small[i]);
 	}
 	EXPECT_EQ(0, count_of(fd));
 
@@ -1195,7 +722,7 @@ static void test_argsz_pasid_request(void)
 		/* a non-zero tail: E2BIG, the PASID stays */
 		FILL_FREE(sz + 8, pasid);
 		u.b[sz + 7] = 1;
-		expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+		CHECK(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u, 
 				   "free argsz size+8, last tail byte 1");
 		EXPECT_EQ(1, count_of(fd));
 		FILL_FREE(sz + 8, pasid);
@@ -1213,15 +740,15 @@ static void test_argsz_pasid_request(void)
 	/* bigger with a non-zero tail: E2BIG, nothing allocated */
 	FILL_ALLOC(sz + 8);
 	u.b[sz + 7] = 1;
-	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+	CHECK(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u, 
 			   "alloc argsz size+8, last tail byte 1");
 	FILL_ALLOC(sz + 8);
 	u.b[sz] = 0xff;
-	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+	CHECK(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u, 
 			   "alloc argsz size+8, first tail byte 0xff");
 	FILL_ALLOC(sz + 1);
 	u.b[sz] = 0x80;
-	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u,
+	CHECK(E2BIG, fd, VFIO_IOMMU_PASID_REQUEST, &u, 
 			   "alloc argsz size+1, tail byte 0x80");
 	EXPECT_EQ(0, count_of(fd));
 
@@ -1244,7 +771,7 @@ static void test_argsz_pasid_request(void)
 		munmap(big, page);
 	}
 	EXPECT_EQ(0, count_of(fd));
-	dev_close(fd);
+	fd_close(fd);
 #undef FILL_ALLOC
 #undef FILL_FREE
 }
@@ -1258,7 +785,6 @@ static void test_argsz_pasid_quota(void)
 		uint8_t b[64];
 	} u;
 	uint32_t q0, target;
-	char what[64];
 	unsigned int i;
 	int fd = dev_open();
 
@@ -1276,11 +802,9 @@ static void test_argsz_pasid_quota(void)
 
 	for (i = 0; i < ARRAY_SIZE(small); i++) {
 		FILL_QUOTA(small[i], 0, target);
-		snprintf(what, sizeof(what), "set argsz %u", small[i]);
-		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, what);
+		CHECK(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, "set argsz %u", small[i]);
 		FILL_QUOTA(small[i], VFIO_PASID_QUOTA_GET, 0);
-		snprintf(what, sizeof(what), "get argsz %u", small[i]);
-		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, what);
+		CHECK(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, "get argsz %u", small[i]);
 	}
 	EXPECT_EQ(q0, quota_of(fd));
 
@@ -1302,18 +826,18 @@ static void test_argsz_pasid_quota(void)
 	/* bigger with a non-zero tail: E2BIG, quota unchanged */
 	FILL_QUOTA(sz + 8, 0, target - 1);
 	u.b[sz + 7] = 1;
-	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u,
+	CHECK(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, 
 			   "set argsz size+8, last tail byte 1");
 	FILL_QUOTA(sz + 1, 0, target - 1);
 	u.b[sz] = 0xff;
-	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u,
+	CHECK(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, 
 			   "set argsz size+1, tail byte 0xff");
 	FILL_QUOTA(sz + 8, VFIO_PASID_QUOTA_GET, 0);
 	u.b[sz + 3] = 2;
-	expect_ioctl_errno(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u,
+	CHECK(E2BIG, fd, VFIO_IOMMU_SET_PASID_QUOTA, &u, 
 			   "get argsz size+8, tail byte 2");
 	EXPECT_EQ(target, quota_of(fd));
-	dev_close(fd);
+	fd_close(fd);
 #undef FILL_QUOTA
 }
 
@@ -1328,7 +852,6 @@ static void test_argsz_get_info(void)
 	long page = sysconf(_SC_PAGESIZE);
 	struct vfio_pasid_info *big;
 	uint32_t vm_id = 0;
-	char what[64];
 	unsigned int i;
 	int fd = dev_open();
 
@@ -1338,8 +861,7 @@ static void test_argsz_get_info(void)
 	for (i = 0; i < ARRAY_SIZE(small); i++) {
 		memset(&u, 0, sizeof(u));
 		u.i.argsz = small[i];
-		snprintf(what, sizeof(what), "argsz %u", small[i]);
-		expect_ioctl_errno(EINVAL, fd, VFIO_PASID_GET_INFO, &u, what);
+		CHECK(EINVAL, fd, VFIO_PASID_GET_INFO, &u, "argsz %u", small[i]);
 	}
 
 	/* exact; output fields given garbage are overwritten */
@@ -1378,7 +900,7 @@ static void test_argsz_get_info(void)
 	memset(&u, 0, sizeof(u));
 	u.i.argsz = sz;
 	u.i.flags = 1U << 31;
-	expect_ioctl_errno(EINVAL, fd, VFIO_PASID_GET_INFO, &u, "flags 1<<31");
+	CHECK(EINVAL, fd, VFIO_PASID_GET_INFO, &u,  "flags 1<<31");
 
 	/* a page-sized buffer */
 	big = mmap(NULL, page, PROT_READ | PROT_WRITE,
@@ -1391,7 +913,7 @@ static void test_argsz_get_info(void)
 		}
 		munmap(big, page);
 	}
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1410,7 +932,6 @@ static void test_request_flags(void)
 	};
 	struct vfio_iommu_type1_pasid_request req;
 	struct stats s0, s1;
-	char what[64];
 	unsigned int i;
 	int fd = dev_open();
 
@@ -1422,15 +943,14 @@ static void test_request_flags(void)
 		req.flags = bad[i];
 		req.alloc_pasid.min = cfg->pasid_min;
 		req.alloc_pasid.max = cfg->pasid_max;
-		snprintf(what, sizeof(what), "flags 0x%x", bad[i]);
-		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_PASID_REQUEST, &req, what);
+		CHECK(EINVAL, fd, VFIO_IOMMU_PASID_REQUEST, &req, "flags 0x%x", bad[i]);
 	}
 	EXPECT_EQ(0, count_of(fd));
 	if (stats_get(&s1)) {
 		EXPECT_EQ(s0.allocated, s1.allocated);
 		EXPECT_EQ(s0.freed, s1.freed);
 	}
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_alloc_range(void)
@@ -1511,7 +1031,7 @@ static void test_alloc_range(void)
 	EXPECT_EQ(0, count_of(fd));
 	if (stats_get(&s1))
 		EXPECT_EQ(s0.freed + n, s1.freed);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_free_errors(void)
@@ -1561,9 +1081,8 @@ static void test_free_errors(void)
 		EXPECT_TRUE(m.err == ENOENT,
 			    "the old owner frees PASID %u again: expected ENOENT, got %s",
 			    q, errno_name(m.err));
-	msg_op(c.sock, M_EXIT);
-	child_reap(&c, 0);
-	dev_close(fd);
+	child_stop(&c);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1592,7 +1111,7 @@ static void test_quota_get(void)
 	if (EXPECT_TRUE(!ret && l.n == 1, "VM_GET: %s, %u replies",
 			errno_name(-ret), l.n))
 		EXPECT_EQ(cfg->default_quota, l.v[0].quota);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_quota_set(void)
@@ -1603,12 +1122,11 @@ static void test_quota_set(void)
 	};
 	uint32_t held[8], out = 0, p, i;
 	struct stats s0, s1;
-	char what[64];
 	int fd = dev_open();
 
 	if (fd < 0)
 		return;
-	if (!alloc_n(fd, 5, held))
+	if (!alloc_n(fd, cfg->pasid_min, cfg->pasid_max, 5, held))
 		return;
 
 	/* equal to the count: allowed; the new quota comes back */
@@ -1651,8 +1169,7 @@ static void test_quota_set(void)
 		q.argsz = sizeof(q);
 		q.flags = bad_flags[i];
 		q.quota = 9;
-		snprintf(what, sizeof(what), "flags 0x%x", bad_flags[i]);
-		expect_ioctl_errno(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &q, what);
+		CHECK(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &q, "flags 0x%x", bad_flags[i]);
 	}
 	EXPECT_EQ(7, quota_of(fd));
 
@@ -1661,7 +1178,7 @@ static void test_quota_set(void)
 	if (!EXPECT_OK(quota_set(fd, 0, &out)))
 		EXPECT_EQ(0, out);
 	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* CAP_SYS_RESOURCE dropped from the effective set, then taken back */
@@ -1699,7 +1216,7 @@ static void quota_cap_child(int sock, void *arg)
 	if (!EXPECT_OK(quota_set(fd, q0, &out)))
 		EXPECT_EQ(q0, out);
 	EXPECT_EQ(q0, quota_of(fd));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_quota_cap(void)
@@ -1741,7 +1258,7 @@ static void quota_nobody_child(int sock, void *arg)
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 0, NULL));
 	EXPECT_EQ(half, quota_of(fd));
 	EXPECT_OK(pasid_free(fd, p));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_quota_nobody(void)
@@ -1793,7 +1310,7 @@ static void quota_exhaustion(uint32_t set_quota)
 	EXPECT_LE(count_of(fd), quota);
 	free_n(fd, n, held);
 	EXPECT_EQ(0, count_of(fd));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_quota_exhaustion(void)
@@ -1829,8 +1346,7 @@ static void test_default_quota_param(void)
 	if (start_server(&c, &a, &m)) {
 		if (ask(&c, M_ASK_INFO, 0, 0, &m))
 			EXPECT_EQ(77, m.val[1]);
-		msg_op(c.sock, M_EXIT);
-		child_reap(&c, 0);
+		child_stop(&c);
 	}
 	EXPECT_EQ(cfg->default_quota, quota_of(fd));
 	snprintf(text, sizeof(text), "%u", pool_size() + 1);
@@ -1842,7 +1358,7 @@ out:
 	snprintf(text, sizeof(text), "%u", cfg->default_quota);
 	ret = write_file(DEFAULT_QUOTA_PARAM, text);
 	EXPECT_TRUE(!ret, "restoring default_quota: %s", errno_name(-ret));
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1876,8 +1392,7 @@ static void test_vm_shared_fds(void)
 		tap_fail("open in a thread: %s", errno_name(errno));
 		return;
 	}
-	if (n_dev_fds < MAX_TRACKED)
-		dev_fds[n_dev_fds++] = fd3;
+	fd_track(fd3);
 	EXPECT_EQ(id, vm_id_of(fd3));
 	if (stats_get(&s0))
 		EXPECT_EQ(1, s0.vm_count);
@@ -1896,9 +1411,9 @@ static void test_vm_shared_fds(void)
 	EXPECT_OK(pasid_alloc(fd1, cfg->pasid_min, cfg->pasid_max, &q));
 	if (!stats_get(&s0))
 		return;
-	dev_close(fd1);
+	fd_close(fd1);
 	EXPECT_EQ(1, count_of(fd2));
-	dev_close(fd2);
+	fd_close(fd2);
 	EXPECT_EQ(1, count_of(fd3));
 	EXPECT_EQ(id, vm_id_of(fd3));
 	if (stats_get(&s1)) {
@@ -1906,7 +1421,7 @@ static void test_vm_shared_fds(void)
 		EXPECT_EQ(s0.in_use, s1.in_use);
 		EXPECT_EQ(s0.reclaimed, s1.reclaimed);
 	}
-	dev_close(fd3);
+	fd_close(fd3);
 	check_reclaimed(&s0, id, getpid(), self_comm, &q, 1);
 }
 
@@ -1925,7 +1440,7 @@ static void fork_child(int sock, void *p)
 	own = dev_open();
 	if (own < 0)
 		return;
-	if (!alloc_n(own, 2, held))
+	if (!alloc_n(own, cfg->pasid_min, cfg->pasid_max, 2, held))
 		return;
 	r.vm_id = vm_id_of(own);
 	r.n = 4;
@@ -1956,9 +1471,9 @@ static void test_vm_fork(void)
 	p_id = vm_id_of(fd);
 	a.inherited = fd;
 	/* keep the descriptor in the child: do not let it be closed */
-	n_dev_fds--;
+	fd_untrack(fd);
 	ret = child_start(&c, fork_child, &a);
-	n_dev_fds++;
+	fd_track(fd);
 	if (!ret || !msg_recv(c.sock, &m, M_REPLY))
 		return;
 	EXPECT_NE(p_id, m.vm_id);
@@ -1969,8 +1484,7 @@ static void test_vm_fork(void)
 	if (!stats_get(&s0))
 		return;
 	EXPECT_EQ(2, s0.vm_count);
-	msg_op(c.sock, M_EXIT);
-	child_reap(&c, 0);
+	child_stop(&c);
 	/* the child's VM is gone, the parent's VM still holds its PASID */
 	if (stats_get(&s1)) {
 		EXPECT_EQ(1, s1.vm_count);
@@ -1986,13 +1500,12 @@ static void test_vm_fork(void)
 		if (!start_server(&c, &sa, &m))
 			return;
 		ids[i] = m.vm_id;
-		msg_op(c.sock, M_EXIT);
-		child_reap(&c, 0);
+		child_stop(&c);
 		EXPECT_TRUE(ids[i] > ids[i - 1],
 			    "VM id %u after VM id %u: not increasing", ids[i],
 			    ids[i - 1]);
 	}
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* Receives a descriptor of the parent's VM and uses it */
@@ -2007,7 +1520,7 @@ static void scm_child(int sock, void *arg)
 		return;
 	r.vm_id = vm_id_of(fd);
 	r.n = 6;
-	if (!alloc_n(fd, 3, r.val))
+	if (!alloc_n(fd, cfg->pasid_min, cfg->pasid_max, 3, r.val))
 		return;
 	own = dev_open();
 	if (own < 0)
@@ -2016,7 +1529,7 @@ static void scm_child(int sock, void *arg)
 	r.val[4] = count_of(fd);
 	r.val[5] = count_of(own);
 	msg_send(sock, &r);
-	dev_close(own);
+	fd_close(own);
 	msg_recv(sock, &r, M_EXIT);
 	/* exit with the passed descriptor still open */
 }
@@ -2046,7 +1559,7 @@ static void test_vm_scm_rights(void)
 	EXPECT_EQ(3, count_of(fd));
 
 	/* the sender closes: the VM lives on in the receiver's descriptor */
-	dev_close(fd);
+	fd_close(fd);
 	ret = vm_get(id, &l);
 	if (EXPECT_TRUE(!ret && l.n == 1, "VM_GET %u after the opener closed: %s",
 			id, errno_name(-ret))) {
@@ -2056,8 +1569,7 @@ static void test_vm_scm_rights(void)
 	if (!stats_get(&s0))
 		return;
 	EXPECT_EQ(1, s0.vm_count);
-	msg_op(c.sock, M_EXIT);
-	child_reap(&c, 0);
+	child_stop(&c);
 	/* reclaimed when the receiver exits, as the sender's VM */
 	check_reclaimed(&s0, id, getpid(), self_comm, m.val, 3);
 }
@@ -2071,7 +1583,7 @@ static void test_vm_admin_view(void)
 
 	if (fd < 0)
 		return;
-	if (!alloc_n(fd, 2, held))
+	if (!alloc_n(fd, cfg->pasid_min, cfg->pasid_max, 2, held))
 		return;
 	id = vm_id_of(fd);
 	ret = vm_get(id, &l);
@@ -2103,7 +1615,7 @@ static void test_vm_admin_view(void)
 		EXPECT_NE(pl.v[0].pasid, pl.v[1].pasid);
 	}
 	free_n(fd, 2, held);
-	dev_close(fd);
+	fd_close(fd);
 	ret = vm_get(id, &l);
 	EXPECT_TRUE(ret == -ENOENT, "VM_GET of a closed VM: expected ENOENT, got %s",
 		    errno_name(-ret));
@@ -2139,12 +1651,10 @@ static void reclaim_test(enum reclaim_how how, uint32_t n)
 		if (!msg_op(c.sock, M_CLOSE) || !msg_recv(c.sock, &m, M_DONE))
 			return;
 		check_reclaimed(&s0, id, pid, "vp-reclaim", pasids, n);
-		msg_op(c.sock, M_EXIT);
-		child_reap(&c, 0);
+		child_stop(&c);
 		break;
 	case BY_EXIT:
-		msg_op(c.sock, M_EXIT);
-		child_reap(&c, 0);
+		child_stop(&c);
 		check_reclaimed(&s0, id, pid, "vp-reclaim", pasids, n);
 		break;
 	case BY_KILL:
@@ -2187,7 +1697,7 @@ static void owner_child(int sock, void *arg)
 	if (fd < 0)
 		return;
 	r.vm_id = vm_id_of(fd);
-	if (!alloc_n(fd, 2, r.val))
+	if (!alloc_n(fd, cfg->pasid_min, cfg->pasid_max, 2, r.val))
 		return;
 	fflush(stdout);
 	g = fork();
@@ -2205,7 +1715,7 @@ static void owner_child(int sock, void *arg)
 	r.val[2] = g;
 	r.n = 3;
 	msg_send(sock, &r);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_reclaim_last_fd(void)
@@ -2239,8 +1749,7 @@ static void test_reclaim_last_fd(void)
 		return;
 	EXPECT_EQ(1, s0.vm_count);
 	EXPECT_EQ(2, s0.in_use);
-	msg_op(c.sock, M_EXIT);
-	if (!child_reap(&c, 0))
+	if (!child_stop(&c))
 		return;
 	check_reclaimed(&s0, m.vm_id, owner, "vp-owner", m.val, 2);
 }
@@ -2257,8 +1766,7 @@ static void test_reclaim_log_filter(void)
 
 	if (!start_server(&c, &a, &m))
 		return;
-	msg_op(c.sock, M_EXIT);
-	child_reap(&c, 0);
+	child_stop(&c);
 
 	ret = pasid_dump(VFIO_PASID_CMD_RECLAIM_GET, m.vm_id, &log);
 	if (ret) {
@@ -2279,7 +1787,7 @@ static void test_reclaim_log_filter(void)
 	if (EXPECT_TRUE(!ret, "RECLAIM_GET dump of a live VM: %s (\"%s\")",
 			errno_name(-ret), nl_extack))
 		EXPECT_EQ(0, log.n);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2431,7 +1939,7 @@ static void concurrency(uint32_t quota, uint32_t per_thread, bool pressure)
 	for (i = 0; i < (uint32_t)started; i++)
 		free_n(c->fd, th[i].n, th[i].held);
 	EXPECT_EQ(0, count_of(c->fd));
-	dev_close(c->fd);
+	fd_close(c->fd);
 out:
 	free(c);
 }
@@ -2562,10 +2070,8 @@ static void test_conc_vms(void)
 		nospc += m.val[2];
 		held += m.val[3];
 	}
-	for (i = 0; i < started; i++) {
-		msg_op(c[i].sock, M_EXIT);
-		child_reap(&c[i], 0);
-	}
+	for (i = 0; i < started; i++)
+		child_stop(&c[i]);
 	if (stats_get(&s1)) {
 		EXPECT_EQ(s0.allocated + succ, s1.allocated);
 		EXPECT_EQ(s0.freed + frees, s1.freed);
@@ -2617,7 +2123,7 @@ static void test_small_range(void)
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 1000, NULL));
 	if (!EXPECT_OK(quota_set(fd, 64, &out)))
 		EXPECT_EQ(64, out);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /*
@@ -2681,11 +2187,10 @@ static void test_small_pool_exhaustion(void)
 		EXPECT_EQ(held[n], m.val[0]);
 	}
 out_child:
-	msg_op(c.sock, M_EXIT);
-	child_reap(&c, 0);
+	child_stop(&c);
 out:
 	free_n(fd, n, held);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* One VM with quota = pool size gets every PASID of the pool */
@@ -2718,7 +2223,7 @@ static void test_small_pool_whole(void)
 	EXPECT_EQ(0, count_of(fd));
 	if (stats_get(&s))
 		EXPECT_EQ(0, s.in_use);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* A VM holding the whole pool is killed: every PASID comes back */
@@ -2815,25 +2320,25 @@ static void after_test(const struct test *tc)
 		check_idle("after the test");
 }
 
+/* The command name the module records for our VMs */
+static void name_self(void)
+{
+	snprintf(self_comm, sizeof(self_comm), "%s", program_invocation_short_name);
+	prctl(PR_GET_NAME, self_comm);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct harness h = {
 		.what = "Tests the ioctls of /dev/vfio-pasid",
-		.synopsis = "",
-		.help = "",
-		.opts = "",
 		.timeout = 300,
+		.subreaper = true,
+		.tests = tests,
+		.n_tests = ARRAY_SIZE(tests),
+		.loaded = module_loaded,
+		.before = name_self,
+		.after = after_test,
 	};
-	double t0 = now();
-	int ret;
 
-	ret = harness_start(argc, argv, &h);
-	if (ret >= 0)
-		return ret;
-	snprintf(self_comm, sizeof(self_comm), "%s", program_invocation_short_name);
-	prctl(PR_GET_NAME, self_comm);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-
-	harness_run(tests, ARRAY_SIZE(tests), module_loaded, after_test);
-	return harness_end(cfg, ARRAY_SIZE(tests), t0);
+	return harness_main(argc, argv, &h);
 }

@@ -115,61 +115,7 @@ static struct vgroup mdev_virt = { .what = "mdev without IOMMU group", .num = -1
 static bool mdev_module_used;
 
 /* ------------------------------------------------------------------ */
-/* Descriptors and children: tracked so the harness can clean up       */
-
-#define MAX_TRACKED	32
-
-struct fdset {
-	int	fd[MAX_TRACKED];
-	int	n;
-};
-
-static struct fdset dev_fds, grp_fds;
-
-static void fd_track(struct fdset *s, int fd)
-{
-	if (s->n < MAX_TRACKED)
-		s->fd[s->n++] = fd;
-}
-
-static bool fd_untrack(struct fdset *s, int fd)
-{
-	int i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->fd[i] == fd) {
-			s->fd[i] = s->fd[--s->n];
-			return true;
-		}
-	return false;
-}
-
-static void fd_close_all(struct fdset *s)
-{
-	while (s->n)
-		close(s->fd[--s->n]);
-}
-
-static int dev_open(void)
-{
-	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		tap_fail("open(%s): %s", DEV_PATH, errno_name(errno));
-		return -1;
-	}
-	fd_track(&dev_fds, fd);
-	return fd;
-}
-
-static void dev_close(int fd)
-{
-	if (fd < 0)
-		return;
-	fd_untrack(&dev_fds, fd);
-	if (close(fd))
-		tap_fail("close(%d): %s", fd, errno_name(errno));
-}
+/* Their group files, tracked like the device's (common.h)            */
 
 /*
  * Open /dev/vfio/N of @g.  A VFIO group opens once at a time, and a VM
@@ -197,190 +143,8 @@ static int grp_open(const struct vgroup *g)
 		tap_fail("open(%s) of %s: %s", path, g->what, errno_name(errno));
 		return -1;
 	}
-	fd_track(&grp_fds, fd);
+	fd_track(fd);
 	return fd;
-}
-
-static void grp_close(int fd)
-{
-	if (fd < 0)
-		return;
-	fd_untrack(&grp_fds, fd);
-	if (close(fd))
-		tap_fail("close(%d): %s", fd, errno_name(errno));
-}
-
-/* A child is another process, hence another VM */
-struct child {
-	pid_t	pid;
-	int	sock;
-};
-
-#define MAX_CHILDREN	8
-static struct child *children[MAX_CHILDREN];
-
-typedef void (*child_fn_t)(int sock, void *arg);
-
-static bool child_start(struct child *c, child_fn_t fn, void *arg)
-{
-	int sv[2], i;
-
-	c->pid = -1;
-	c->sock = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		tap_fail("socketpair: %s", errno_name(errno));
-		return false;
-	}
-	fflush(stdout);
-	c->pid = fork();
-	if (c->pid < 0) {
-		tap_fail("fork: %s", errno_name(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return false;
-	}
-	if (c->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(sv[0]);
-		/* the parent's VM and groups are not the child's */
-		fd_close_all(&dev_fds);
-		fd_close_all(&grp_fds);
-		fn(sv[1], arg);
-		_exit(0);
-	}
-	close(sv[1]);
-	c->sock = sv[0];
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (!children[i]) {
-			children[i] = c;
-			break;
-		}
-	return true;
-}
-
-static void child_forget(struct child *c)
-{
-	int i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (children[i] == c)
-			children[i] = NULL;
-	if (c->sock >= 0)
-		close(c->sock);
-	c->sock = -1;
-	c->pid = -1;
-}
-
-/* Wait for a child: @sig 0, it must exit with 0; else die of @sig */
-static bool child_reap(struct child *c, int sig)
-{
-	double deadline = now() + 30;
-	int status = 0;
-	bool ok = true;
-	pid_t r;
-
-	if (c->pid <= 0)
-		return false;
-	for (;;) {
-		r = waitpid(c->pid, &status, WNOHANG);
-		if (r == c->pid || (r < 0 && errno != EINTR))
-			break;
-		if (now() > deadline) {
-			tap_fail("child %d did not end within 30 s: killed",
-				 (int)c->pid);
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-			child_forget(c);
-			return false;
-		}
-		usleep(1000);
-	}
-	if (r != c->pid) {
-		tap_fail("waitpid(%d): %s", (int)c->pid, errno_name(errno));
-		ok = false;
-	} else if (!sig && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-		tap_fail("child %d ended with status 0x%x", (int)c->pid, status);
-		ok = false;
-	} else if (sig && !(WIFSIGNALED(status) && WTERMSIG(status) == sig)) {
-		tap_fail("child %d: expected death by signal %d, status 0x%x",
-			 (int)c->pid, sig, status);
-		ok = false;
-	}
-	child_forget(c);
-	return ok;
-}
-
-/* Messages between the parent and a child VM */
-#define MSG_VALS	16
-#define MSG_TIMEOUT_MS	30000
-
-struct msg {
-	uint32_t	op;
-	uint32_t	vm_id;
-	uint32_t	n;
-	uint32_t	val[MSG_VALS];
-};
-
-enum { M_READY = 1, M_EXIT };
-
-static bool msg_send(int sock, const struct msg *m)
-{
-	if (send(sock, m, sizeof(*m), MSG_NOSIGNAL) != (ssize_t)sizeof(*m)) {
-		tap_fail("send on control socket: %s", errno_name(errno));
-		return false;
-	}
-	return true;
-}
-
-static bool msg_recv(int sock, struct msg *m, uint32_t op)
-{
-	struct pollfd pfd = { .fd = sock, .events = POLLIN };
-	ssize_t n;
-	int ret;
-
-	do
-		ret = poll(&pfd, 1, MSG_TIMEOUT_MS);
-	while (ret < 0 && errno == EINTR);
-	if (ret == 0) {
-		tap_fail("no message %u within %d ms", op, MSG_TIMEOUT_MS);
-		return false;
-	}
-	memset(m, 0, sizeof(*m));
-	n = recv(sock, m, sizeof(*m), 0);
-	if (n != (ssize_t)sizeof(*m)) {
-		/* a child that failed has said why */
-		if (n != 0)
-			tap_fail("control socket: %s", n < 0 ?
-				 errno_name(errno) : "short message");
-		return false;
-	}
-	if (m->op != op) {
-		tap_fail("control socket: message %u, expected %u", m->op, op);
-		return false;
-	}
-	return true;
-}
-
-/* After a test: close what it left open, end the children it left */
-static void cleanup_test(void)
-{
-	int i, status;
-
-	fd_close_all(&dev_fds);
-	fd_close_all(&grp_fds);
-	for (i = 0; i < MAX_CHILDREN; i++) {
-		struct child *c = children[i];
-
-		if (!c)
-			continue;
-		if (c->pid > 0) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &status, 0);
-		}
-		child_forget(c);
-	}
-	while (waitpid(-1, &status, WNOHANG) > 0)
-		;
 }
 
 /* ------------------------------------------------------------------ */
@@ -441,6 +205,29 @@ static void link_base(const char *path, char *out, size_t size)
 	b = b ? b + 1 : buf;
 	if (strlen(b) < size)
 		memcpy(out, b, strlen(b) + 1);
+}
+
+/* The IOMMU unit of PCI device @bdf, from sysfs, into @out ("" none) */
+static void pci_unit(const char *bdf, char *out, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
+	link_base(path, out, size);
+}
+
+/* The device of @g, on sysfs bus @bus, is in IOMMU group @num, as printed */
+static bool group_link_is(const struct vgroup *g, const char *bus, long num)
+{
+	char path[160], grp[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/iommu_group", bus,
+		 g->dev);
+	link_base(path, grp, sizeof(grp));
+	if (grp[0] && strtol(grp, NULL, 10) == num)
+		return true;
+	tap_fail("%s: group %ld printed, sysfs says '%s'", g->what, num, grp);
+	return false;
 }
 
 /* The PCI address of edu device @n, from vfio-bind --list */
@@ -523,18 +310,6 @@ struct delta {
 	long	inv, iotlb_pasid, iotlb_addr, dev_iotlb_addr;
 };
 
-static bool stats_now(struct stats *s)
-{
-	if (!stats_get(s))
-		return false;
-	if (!s->bind_seen) {
-		tap_fail("netlink STATS_GET: reply lacks BINDS, UNBINDS, BOUND_TOTAL "
-			 "or an invalidation counter");
-		return false;
-	}
-	return true;
-}
-
 #define CHECK_MOVE(name, field, d)					\
 	do {								\
 		long long __want = (long long)s0->field + (d);		\
@@ -571,121 +346,64 @@ static void expect_stats_at(int line, struct stats *s0, const struct delta *d)
 #define EXPECT_STATS(s0, ...) \
 	expect_stats_at(__LINE__, s0, &(const struct delta){ __VA_ARGS__ })
 
-/* One VM as VM_GET (do) shows it */
-struct vm_rec {
-	uint32_t	count, bound_count, group_count;
-	bool		has_bound_count, has_group_count;
-};
-
-static void vm_cb(struct nlattr **tb, void *arg)
+/* Attribute @name of @who ("VM 3") is there and is @want */
+static void expect_attr_at(int line, const char *who, const char *name, bool has,
+			   uint64_t got, uint64_t want)
 {
-	struct vm_rec *r = arg;
-
-	r->count = nla_u32(tb[VFIO_PASID_A_COUNT]);
-	r->bound_count = nla_u32(tb[VFIO_PASID_A_BOUND_COUNT]);
-	r->group_count = nla_u32(tb[VFIO_PASID_A_GROUP_COUNT]);
-	r->has_bound_count = tb[VFIO_PASID_A_BOUND_COUNT];
-	r->has_group_count = tb[VFIO_PASID_A_GROUP_COUNT];
-}
-
-static int vm_get(uint32_t id, struct vm_rec *r)
-{
-	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(id), &id };
-
-	memset(r, 0, sizeof(*r));
-	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, false, &a,
-			  VFIO_PASID_A_MAX, vm_cb, r);
+	if (!has || got != want)
+		tap_diag_at(true, line, "%s: %s %llu%s, expected %llu", who, name,
+			    (unsigned long long)got, has ? "" : " (absent)",
+			    (unsigned long long)want);
 }
 
 /* VM @id holds @count PASIDs, @bound of them bound, @groups groups */
 static void expect_vm_at(int line, uint32_t id, uint32_t count, uint32_t bound,
 			 uint32_t groups)
 {
-	struct vm_rec r;
-	int ret = vm_get(id, &r);
+	static struct vm_list l;
+	const struct vm_rec *r = l.v;
+	char who[32];
+	int ret = vm_get(id, &l);
 
-	if (ret) {
-		tap_diag_at(true, line, "netlink VM_GET of VM %u: %s %s", id,
-			    errno_name(-ret), nl_extack);
+	if (ret || l.n != 1) {
+		tap_diag_at(true, line, "netlink VM_GET of VM %u: %s %s, %u replies", id,
+			    errno_name(-ret), nl_extack, l.n);
 		return;
 	}
-	if (r.count != count)
-		tap_diag_at(true, line, "VM %u: COUNT %u, expected %u", id,
-			    r.count, count);
-	if (!r.has_bound_count || r.bound_count != bound)
-		tap_diag_at(true, line, "VM %u: BOUND_COUNT %u%s, expected %u",
-			    id, r.bound_count,
-			    r.has_bound_count ? "" : " (absent)", bound);
-	if (!r.has_group_count || r.group_count != groups)
-		tap_diag_at(true, line, "VM %u: GROUP_COUNT %u%s, expected %u",
-			    id, r.group_count,
-			    r.has_group_count ? "" : " (absent)", groups);
+	snprintf(who, sizeof(who), "VM %u", id);
+	expect_attr_at(line, who, "COUNT", true, r->count, count);
+	expect_attr_at(line, who, "BOUND_COUNT", r->has_bound_count, r->bound_count, bound);
+	expect_attr_at(line, who, "GROUP_COUNT", r->has_group_count, r->group_count, groups);
 }
 
 #define EXPECT_VM(id, count, bound, groups) \
 	expect_vm_at(__LINE__, id, count, bound, groups)
 
-/* PASID_GET dump entries */
-struct pasid_rec {
-	uint32_t	vm_id, pasid;
-	int		bound;			/* -1 when absent */
-	bool		has_gpasid, has_addr_width, has_devices;
-	bool		has_bind_flags, has_vtd_flags;
-	uint32_t	gpasid, addr_width, devices;
-	uint64_t	inv_iotlb, inv_dev_iotlb, bind_flags, vtd_flags;
-};
-
-struct pasid_list {
-	unsigned int	n, lost;
-	struct pasid_rec v[64];
-};
-
-static void pasid_cb(struct nlattr **tb, void *arg)
+/*
+ * The end of dump @name of VM @vm_id (0: every VM) into a list of the
+ * test's: false (and the test failed) when it failed with @ret; entries
+ * beyond the list fail the test too
+ */
+static bool dump_ok(const char *name, uint32_t vm_id, int ret, unsigned int lost)
 {
-	struct pasid_list *l = arg;
-	struct pasid_rec *r;
-
-	if (l->n >= ARRAY_SIZE(l->v)) {
-		l->lost++;
-		return;
+	if (ret) {
+		tap_fail("netlink %s dump of VM %u: %s %s", name, vm_id,
+			 errno_name(-ret), nl_extack);
+		return false;
 	}
-	r = &l->v[l->n++];
-	memset(r, 0, sizeof(*r));
-	r->vm_id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
-	r->pasid = nla_u32(tb[VFIO_PASID_A_PASID]);
-	r->bound = tb[VFIO_PASID_A_BOUND] ? nla_u8(tb[VFIO_PASID_A_BOUND]) : -1;
-	r->has_gpasid = tb[VFIO_PASID_A_GPASID];
-	r->gpasid = nla_u32(tb[VFIO_PASID_A_GPASID]);
-	r->has_addr_width = tb[VFIO_PASID_A_ADDR_WIDTH];
-	r->addr_width = nla_u32(tb[VFIO_PASID_A_ADDR_WIDTH]);
-	r->has_devices = tb[VFIO_PASID_A_DEVICES];
-	r->devices = nla_u32(tb[VFIO_PASID_A_DEVICES]);
-	r->inv_iotlb = nla_u64(tb[VFIO_PASID_A_INV_IOTLB]);
-	r->inv_dev_iotlb = nla_u64(tb[VFIO_PASID_A_INV_DEV_IOTLB]);
-	r->has_bind_flags = tb[VFIO_PASID_A_BIND_FLAGS];
-	r->bind_flags = nla_u64(tb[VFIO_PASID_A_BIND_FLAGS]);
-	r->has_vtd_flags = tb[VFIO_PASID_A_VTD_FLAGS];
-	r->vtd_flags = nla_u64(tb[VFIO_PASID_A_VTD_FLAGS]);
+	if (lost)
+		tap_fail("%s dump of VM %u: %u entries more than the test keeps",
+			 name, vm_id, lost);
+	return true;
 }
 
 /* @cmd PASID_GET or RECLAIM_GET, @vm_id 0 for every VM; false on error */
-static bool pasid_dump(uint8_t cmd, uint32_t vm_id, struct pasid_list *l)
+static bool pasid_dump_ok(uint8_t cmd, uint32_t vm_id, struct pasid_list *l)
 {
-	int ret;
+	int ret = pasid_dump(cmd, vm_id, l);
 
-	l->n = 0;
-	l->lost = 0;
-	ret = nl_dump_vm(cmd, vm_id, pasid_cb, l);
-	if (ret) {
-		tap_fail("netlink %s dump of VM %u: %s %s",
-			 cmd == VFIO_PASID_CMD_PASID_GET ? "PASID_GET" : "RECLAIM_GET",
-			 vm_id, errno_name(-ret), nl_extack);
-		return false;
-	}
-	if (l->lost)
-		tap_fail("dump of VM %u: %u entries more than the test keeps",
-			 vm_id, l->lost);
-	return true;
+	return dump_ok(cmd == VFIO_PASID_CMD_PASID_GET ? "PASID_GET" : "RECLAIM_GET",
+		       vm_id, ret, l->lost);
 }
 
 /*
@@ -710,9 +428,11 @@ static void expect_pasid_at(int line, uint32_t vm_id, uint32_t pasid,
 	static struct pasid_list l;
 	const struct pasid_rec *r = NULL;
 	unsigned int i;
+	char who[32];
 
-	if (!pasid_dump(VFIO_PASID_CMD_PASID_GET, vm_id, &l))
+	if (!pasid_dump_ok(VFIO_PASID_CMD_PASID_GET, vm_id, &l))
 		return;
+	snprintf(who, sizeof(who), "PASID %u", pasid);
 	for (i = 0; i < l.n; i++) {
 		if (l.v[i].vm_id != vm_id)
 			tap_diag_at(true, line, "PASID_GET of VM %u lists PASID %u of VM %u",
@@ -736,15 +456,10 @@ static void expect_pasid_at(int line, uint32_t vm_id, uint32_t pasid,
 			    r->gpasid, r->has_gpasid ? "" : " (absent)",
 			    (long long)e->gpasid);
 	if (e->bound) {
-		if (!r->has_addr_width || r->addr_width != e->addr_width)
-			tap_diag_at(true, line, "PASID %u: ADDR_WIDTH %u%s, expected %u",
-				    pasid, r->addr_width,
-				    r->has_addr_width ? "" : " (absent)",
-				    e->addr_width);
-		if (!r->has_devices || r->devices != e->devices)
-			tap_diag_at(true, line, "PASID %u: DEVICES %u%s, expected %u",
-				    pasid, r->devices,
-				    r->has_devices ? "" : " (absent)", e->devices);
+		expect_attr_at(line, who, "ADDR_WIDTH", r->has_addr_width,
+			       r->addr_width, e->addr_width);
+		expect_attr_at(line, who, "DEVICES", r->has_devices, r->devices,
+			       e->devices);
 		if (!r->has_bind_flags ||
 		    r->bind_flags != (e->gpasid >= 0 ? IOMMU_SVA_GPASID_VAL : 0))
 			tap_diag_at(true, line, "PASID %u: BIND_FLAGS 0x%llx%s, expected 0x%x",
@@ -760,14 +475,9 @@ static void expect_pasid_at(int line, uint32_t vm_id, uint32_t pasid,
 		tap_diag_at(true, line, "PASID %u is not bound but DEVICES is %u",
 			    pasid, r->devices);
 	}
-	if (r->inv_iotlb != e->inv_iotlb)
-		tap_diag_at(true, line, "PASID %u: INV_IOTLB %llu, expected %llu",
-			    pasid, (unsigned long long)r->inv_iotlb,
-			    (unsigned long long)e->inv_iotlb);
-	if (r->inv_dev_iotlb != e->inv_dev_iotlb)
-		tap_diag_at(true, line, "PASID %u: INV_DEV_IOTLB %llu, expected %llu",
-			    pasid, (unsigned long long)r->inv_dev_iotlb,
-			    (unsigned long long)e->inv_dev_iotlb);
+	expect_attr_at(line, who, "INV_IOTLB", true, r->inv_iotlb, e->inv_iotlb);
+	expect_attr_at(line, who, "INV_DEV_IOTLB", true, r->inv_dev_iotlb,
+		       e->inv_dev_iotlb);
 }
 
 #define EXPECT_PASID(vm_id, pasid, ...) \
@@ -797,34 +507,21 @@ static int attr_u8(const struct nlattr *a)
 	return a ? nla_u8(a) : -1;
 }
 
-static void attr_str(const struct nlattr *a, char *out, size_t size)
-{
-	out[0] = '\0';
-	if (a)
-		snprintf(out, size, "%.*s", (int)(a->nla_len - NLA_HDRLEN),
-			 (char *)nla_data(a));
-}
-
 static void dev_cb(struct nlattr **tb, void *arg)
 {
-	struct dev_list *l = arg;
-	struct dev_rec *r;
+	struct dev_rec *r = LIST_NEXT((struct dev_list *)arg);
 
-	if (l->n >= ARRAY_SIZE(l->v)) {
-		l->lost++;
+	if (!r)
 		return;
-	}
-	r = &l->v[l->n++];
-	memset(r, 0, sizeof(*r));
 	r->vm_id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
 	r->has_group = tb[VFIO_PASID_A_GROUP];
 	r->group = nla_u32(tb[VFIO_PASID_A_GROUP]);
-	attr_str(tb[VFIO_PASID_A_DEV_NAME], r->name, sizeof(r->name));
-	attr_str(tb[VFIO_PASID_A_DEV_BUS], r->bus, sizeof(r->bus));
+	nla_str(tb[VFIO_PASID_A_DEV_NAME], r->name, sizeof(r->name));
+	nla_str(tb[VFIO_PASID_A_DEV_BUS], r->bus, sizeof(r->bus));
 	r->has_parent = tb[VFIO_PASID_A_DEV_PARENT];
-	attr_str(tb[VFIO_PASID_A_DEV_PARENT], r->parent, sizeof(r->parent));
+	nla_str(tb[VFIO_PASID_A_DEV_PARENT], r->parent, sizeof(r->parent));
 	r->has_unit = tb[VFIO_PASID_A_IOMMU_UNIT];
-	attr_str(tb[VFIO_PASID_A_IOMMU_UNIT], r->unit, sizeof(r->unit));
+	nla_str(tb[VFIO_PASID_A_IOMMU_UNIT], r->unit, sizeof(r->unit));
 	r->backed = attr_u8(tb[VFIO_PASID_A_IOMMU_BACKED]);
 	r->has_width = tb[VFIO_PASID_A_PCI_PASID_WIDTH];
 	r->pasid_width = nla_u32(tb[VFIO_PASID_A_PCI_PASID_WIDTH]);
@@ -843,14 +540,7 @@ static bool dev_dump(uint32_t vm_id, struct dev_list *l)
 	l->n = 0;
 	l->lost = 0;
 	ret = nl_dump_vm(VFIO_PASID_CMD_DEVICE_GET, vm_id, dev_cb, l);
-	if (ret) {
-		tap_fail("netlink DEVICE_GET dump of VM %u: %s %s", vm_id,
-			 errno_name(-ret), nl_extack);
-		return false;
-	}
-	if (l->lost)
-		tap_fail("DEVICE_GET: %u entries more than the test keeps", l->lost);
-	return true;
+	return dump_ok("DEVICE_GET", vm_id, ret, l->lost);
 }
 
 static const struct dev_rec *dev_find(const struct dev_list *l, uint32_t vm_id,
@@ -862,6 +552,25 @@ static const struct dev_rec *dev_find(const struct dev_list *l, uint32_t vm_id,
 		if (l->v[i].vm_id == vm_id && !strcmp(l->v[i].name, name))
 			return &l->v[i];
 	return NULL;
+}
+
+/*
+ * The entry of @g's device in @l, a DEVICE_GET dump of VM @vm_id, with
+ * @binds PASIDs bound on it; NULL (and the test failed) when there is none
+ */
+static const struct dev_rec *expect_dev_at(int line, const struct dev_list *l,
+					   uint32_t vm_id, const struct vgroup *g,
+					   uint32_t binds)
+{
+	const struct dev_rec *r = dev_find(l, vm_id, g->dev);
+
+	if (!r) {
+		tap_diag_at(true, line, "DEVICE_GET of VM %u: no entry for %s (%s)",
+			    vm_id, g->dev, g->what);
+		return NULL;
+	}
+	expect_attr_at(line, g->what, "DEV_BINDS", r->has_binds, r->dev_binds, binds);
+	return r;
 }
 
 /*
@@ -879,52 +588,38 @@ static void expect_devices_at(int line, uint32_t vm_id,
 		return;
 	for (; groups[n]; n++) {
 		const struct vgroup *g = groups[n];
-		const struct dev_rec *r = dev_find(&l, vm_id, g->dev);
+		const struct dev_rec *r = expect_dev_at(line, &l, vm_id, g, binds);
 
-		if (!r) {
-			tap_diag_at(true, line, "DEVICE_GET of VM %u: no entry for %s (%s)",
-				    vm_id, g->dev, g->what);
+		if (!r)
 			continue;
-		}
-		if (!r->has_group || r->group != (uint32_t)g->num)
-			tap_diag_at(true, line, "%s: GROUP %u%s, expected %d", g->what,
-				    r->group, r->has_group ? "" : " (absent)", g->num);
+		expect_attr_at(line, g->what, "GROUP", r->has_group, r->group,
+			       (uint32_t)g->num);
 		if (strcmp(r->bus, g->mdev ? "mdev" : "pci"))
 			tap_diag_at(true, line, "%s: DEV_BUS '%s', expected '%s'",
 				    g->what, r->bus, g->mdev ? "mdev" : "pci");
-		if (!r->has_binds || r->dev_binds != binds)
-			tap_diag_at(true, line, "%s: DEV_BINDS %u%s, expected %u", g->what,
-				    r->dev_binds, r->has_binds ? "" : " (absent)", binds);
+		/* a PCI device is IOMMU-backed: edu[] say so */
+		if (r->backed != g->backed)
+			tap_diag_at(true, line, "%s: IOMMU_BACKED %d, expected %d",
+				    g->what, r->backed, g->backed);
+		if (strcmp(r->unit, g->unit))
+			tap_diag_at(true, line, "%s: IOMMU_UNIT '%s'%s, expected '%s'",
+				    g->what, r->unit, r->has_unit ? "" : " (absent)",
+				    g->unit);
 		if (g->mdev) {
 			if (g->parent[0] && strcmp(r->parent, g->parent))
 				tap_diag_at(true, line, "%s: DEV_PARENT '%s', expected '%s'",
 					    g->what, r->parent, g->parent);
 			if (!g->parent[0] && !r->parent[0])
 				tap_diag_at(true, line, "%s: no DEV_PARENT", g->what);
-			if (r->backed != g->backed)
-				tap_diag_at(true, line, "%s: IOMMU_BACKED %d, expected %d",
-					    g->what, r->backed, g->backed);
-			if (strcmp(r->unit, g->unit))
-				tap_diag_at(true, line, "%s: IOMMU_UNIT '%s'%s, expected '%s'",
-					    g->what, r->unit,
-					    r->has_unit ? "" : " (absent)", g->unit);
 		} else {
 			struct pci_facts pf;
 
 			if (r->has_parent)
 				tap_diag_at(true, line, "%s: DEV_PARENT '%s' on a PCI device",
 					    g->what, r->parent);
-			if (r->backed != 1)
-				tap_diag_at(true, line, "%s: IOMMU_BACKED %d, expected 1",
-					    g->what, r->backed);
-			if (strcmp(r->unit, g->unit))
-				tap_diag_at(true, line, "%s: IOMMU_UNIT '%s', expected '%s'",
-					    g->what, r->unit, g->unit);
 			pci_facts_of(g->dev, &pf);
-			if (!r->has_width || r->pasid_width != pf.pasid_width)
-				tap_diag_at(true, line, "%s: PCI_PASID_WIDTH %u%s, expected %u",
-					    g->what, r->pasid_width,
-					    r->has_width ? "" : " (absent)", pf.pasid_width);
+			expect_attr_at(line, g->what, "PCI_PASID_WIDTH", r->has_width,
+				       r->pasid_width, pf.pasid_width);
 			if (r->exec != pf.pasid_exec || r->priv != pf.pasid_priv ||
 			    r->ats != pf.ats || r->pri != pf.pri)
 				tap_diag_at(true, line,
@@ -962,155 +657,20 @@ static void expect_dev_binds_at(int line, uint32_t vm_id, const struct vgroup *g
 				uint32_t binds)
 {
 	static struct dev_list l;
-	const struct dev_rec *r;
 
-	if (!dev_dump(vm_id, &l))
-		return;
-	r = dev_find(&l, vm_id, g->dev);
-	if (!r)
-		tap_diag_at(true, line, "DEVICE_GET of VM %u: no entry for %s (%s)",
-			    vm_id, g->dev, g->what);
-	else if (!r->has_binds || r->dev_binds != binds)
-		tap_diag_at(true, line, "%s: DEV_BINDS %u%s, expected %u", g->what,
-			    r->dev_binds, r->has_binds ? "" : " (absent)", binds);
+	if (dev_dump(vm_id, &l))
+		expect_dev_at(line, &l, vm_id, g, binds);
 }
 
 #define EXPECT_DEV_BINDS(vm_id, g, binds) expect_dev_binds_at(__LINE__, vm_id, g, binds)
 
-/* The module idle: no VM, nothing in use or bound, counters balanced */
-static void check_idle(const char *when)
-{
-	struct stats s;
-	int tries;
-
-	for (tries = 0; ; tries++) {
-		if (!stats_now(&s))
-			return;
-		if ((s.vm_count == 0 && s.in_use == 0 && s.bound_total == 0) ||
-		    tries >= 50)
-			break;
-		usleep(20000);	/* a killed child may still be exiting */
-	}
-	EXPECT_TRUE(s.vm_count == 0, "%s: VM_COUNT is %u, expected 0",
-		    when, s.vm_count);
-	EXPECT_TRUE(s.in_use == 0, "%s: IN_USE is %u, expected 0", when, s.in_use);
-	EXPECT_TRUE(s.bound_total == 0, "%s: BOUND_TOTAL is %u, expected 0",
-		    when, s.bound_total);
-	EXPECT_TRUE(s.allocated == s.freed + s.reclaimed,
-		    "%s: ALLOCATED %llu != FREED %llu + RECLAIMED %llu", when,
-		    (unsigned long long)s.allocated, (unsigned long long)s.freed,
-		    (unsigned long long)s.reclaimed);
-	EXPECT_TRUE(s.binds == s.unbinds, "%s: BINDS %llu != UNBINDS %llu", when,
-		    (unsigned long long)s.binds, (unsigned long long)s.unbinds);
-}
-
 /* ------------------------------------------------------------------ */
 /* ioctls                                                              */
 
-static const char *ioc_name(unsigned long cmd)
+/* A PASID from the whole range into *@out; false (and the test failed) if none */
+static bool alloc_one(int fd, uint32_t *out)
 {
-	switch (cmd) {
-	case VFIO_IOMMU_PASID_REQUEST:
-		return "PASID_REQUEST";
-	case VFIO_IOMMU_BIND:
-		return "BIND";
-	case VFIO_IOMMU_CACHE_INVALIDATE:
-		return "CACHE_INVALIDATE";
-	case VFIO_PASID_ATTACH_GROUP:
-		return "ATTACH_GROUP";
-	case VFIO_PASID_DETACH_GROUP:
-		return "DETACH_GROUP";
-	case VFIO_PASID_GET_INFO:
-		return "GET_INFO";
-	}
-	return "ioctl";
-}
-
-/*
- * ioctl(@fd, @cmd, @arg) must end with @expected, an errno, or 0 for
- * success; the case is described by @fmt.  Returns whether it did.
- */
-static unsigned long n_checked;	/* requests checked, for the summary */
-
-__attribute__((format(printf, 6, 7)))
-static bool check_ioctl_at(int line, int expected, int fd, unsigned long cmd,
-			   void *arg, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-	int ret, err;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	__atomic_add_fetch(&n_checked, 1, __ATOMIC_RELAXED);
-	errno = 0;
-	ret = ioctl(fd, cmd, arg);
-	err = errno;
-	if (!expected && ret) {
-		tap_diag_at(true, line, "%s %s: expected success, got %s",
-			    ioc_name(cmd), what, errno_name(err));
-		return false;
-	}
-	if (expected && ret != -1) {
-		tap_diag_at(true, line, "%s %s: expected %s, got success (%d)",
-			    ioc_name(cmd), what, errno_name(expected), ret);
-		return false;
-	}
-	if (expected && err != expected) {
-		tap_diag_at(true, line, "%s %s: expected %s, got %s",
-			    ioc_name(cmd), what, errno_name(expected),
-			    errno_name(err));
-		return false;
-	}
-	return true;
-}
-
-#define CHECK(expected, fd, cmd, arg, ...) \
-	check_ioctl_at(__LINE__, expected, fd, cmd, arg, __VA_ARGS__)
-
-/* Allocate a PASID in [@min, @max]; a failure fails the test */
-static int pasid_alloc_in(int fd, uint32_t min, uint32_t max, uint32_t *out)
-{
-	struct vfio_iommu_type1_pasid_request req = {
-		.argsz = sizeof(req),
-		.flags = VFIO_IOMMU_PASID_ALLOC,
-		.alloc_pasid = { .min = min, .max = max },
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
-
-	if (ret)
-		tap_fail("PASID allocation in [%u, %u]: %s", min, max,
-			 errno_name(errno));
-	else
-		*out = req.alloc_pasid.result;
-	return ret;
-}
-
-static int pasid_alloc(int fd, uint32_t *out)
-{
-	return pasid_alloc_in(fd, 1, PASID_LIMIT, out);
-}
-
-static bool alloc_n(int fd, uint32_t n, uint32_t *out)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (pasid_alloc(fd, &out[i]))
-			return false;
-	return true;
-}
-
-static int pasid_free(int fd, uint32_t pasid)
-{
-	struct vfio_iommu_type1_pasid_request req = {
-		.argsz = sizeof(req),
-		.flags = VFIO_IOMMU_PASID_FREE,
-		.free_pasid = pasid,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
+	return alloc_n(fd, 1, PASID_LIMIT, 1, out);
 }
 
 /* A PASID this VM does not hold: allocated and freed again */
@@ -1118,20 +678,9 @@ static uint32_t pasid_unheld(int fd)
 {
 	uint32_t p = 0;
 
-	if (!pasid_alloc(fd, &p) && pasid_free(fd, p))
+	if (alloc_one(fd, &p) && pasid_free(fd, p))
 		tap_fail("free of PASID %u: %s", p, errno_name(errno));
 	return p;
-}
-
-static uint32_t vm_id_of(int fd)
-{
-	struct vfio_pasid_info info;
-
-	if (get_info(fd, &info)) {
-		tap_fail("GET_INFO: %s", errno_name(errno));
-		return 0;
-	}
-	return info.vm_id;
 }
 
 /* ATTACH_GROUP / DETACH_GROUP with a well-formed struct */
@@ -1149,6 +698,72 @@ static bool group_op_at(int line, int expected, int fd, unsigned long cmd,
 	group_op_at(__LINE__, expected, fd, VFIO_PASID_ATTACH_GROUP, gfd, what)
 #define DETACH(expected, fd, gfd, what) \
 	group_op_at(__LINE__, expected, fd, VFIO_PASID_DETACH_GROUP, gfd, what)
+
+/*
+ * A VM for a test: the device open (*@fd, its id *@vm), edu 0's group open
+ * (*@g0) and attached when @attach, a PASID allocated for each pointer
+ * after @unheld up to NULL, and then, unless @unheld is NULL, *@unheld a
+ * PASID the VM does not hold.  False when it could not be set up.
+ */
+static bool vm_setup(bool attach, int *fd, uint32_t *vm, int *g0,
+		     uint32_t *unheld, ...)
+{
+	bool ok = true;
+	uint32_t *p;
+	va_list ap;
+
+	*fd = dev_open();
+	if (*fd < 0)
+		return false;
+	*vm = vm_id_of(*fd);
+	*g0 = grp_open(&edu[0]);
+	if (*g0 < 0 || (attach && !ATTACH(0, *fd, *g0, "edu 0")))
+		return false;
+	va_start(ap, unheld);
+	while (ok && (p = va_arg(ap, uint32_t *)))
+		ok = alloc_one(*fd, p);
+	va_end(ap);
+	if (ok && unheld)
+		*unheld = pasid_unheld(*fd);
+	return ok;
+}
+
+/* A VM with edu 0 attached, a PASID held for each pointer (NULL ends them) */
+#define vm_with_edu0(fd, vm, g0, ...) vm_setup(true, fd, vm, g0, NULL, __VA_ARGS__)
+
+/*
+ * The tail rule of request @m (of @cmd), a wrapper (its argsz at *@wargsz)
+ * around an inner struct (its argsz at *@iargsz, named @iname) that ends
+ * where the wrapper ends and @tail begins: 8 bytes more of the wrapper,
+ * then of the inner struct too, each with a non-zero first or last byte,
+ * fail with E2BIG.  Both argsz are left 8 bytes longer, the tail zero.
+ */
+static void expect_tails_at(int line, int fd, unsigned long cmd, void *m,
+			    uint32_t *wargsz, uint32_t *iargsz, const char *iname,
+			    uint8_t *tail, const char *what)
+{
+	unsigned int at = tail - (uint8_t *)m;
+
+	*wargsz += 8;
+	tail[0] = 1;
+	check_ioctl_at(line, E2BIG, fd, cmd, m, "%s, wrapper argsz %u, byte %u set",
+		       what, *wargsz, at);
+	tail[0] = 0;
+	tail[7] = 1;
+	check_ioctl_at(line, E2BIG, fd, cmd, m, "%s, wrapper argsz %u, byte %u set",
+		       what, *wargsz, at + 7);
+	*iargsz += 8;
+	check_ioctl_at(line, E2BIG, fd, cmd, m, "%s, %s %u, its last byte set",
+		       what, iname, *iargsz);
+	tail[7] = 0;
+	tail[0] = 0x80;
+	check_ioctl_at(line, E2BIG, fd, cmd, m, "%s, %s %u, byte %u set", what,
+		       iname, *iargsz, at);
+	tail[0] = 0;
+}
+
+#define EXPECT_TAILS(fd, cmd, m, wargsz, iargsz, iname, tail, what) \
+	expect_tails_at(__LINE__, fd, cmd, m, wargsz, iargsz, iname, tail, what)
 
 /* A bind request: the wrapper, the data, room for a tail */
 struct bind_msg {
@@ -1730,7 +1345,8 @@ static const unsigned int matrix_gran[] = { 0, 1, 2, 3, 4, 0xff };
  * with EINVAL, combinations VT-d refuses with @refused, accepted ones with
  * @accepted (0: success; then, unless @s0 is NULL, the global counters
  * moved by exactly that request's share, and *@iotlb, *@dev count what the
- * PASID's entry must show).  Refused requests move nothing.
+ * PASID's entry must show; with @s0 NULL they may be NULL too).  Refused
+ * requests move nothing.
  */
 static void inv_matrix_at(int line, int fd, uint64_t pasid, int refused,
 			  int accepted, struct stats *s0, uint64_t *iotlb,
@@ -1772,7 +1388,7 @@ static void inv_matrix_at(int line, int fd, uint64_t pasid, int refused,
 
 static void test_setup(void)
 {
-	char cmd[128], line[128], path[128], grp[32];
+	char cmd[128], line[128];
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(edu); i++) {
@@ -1789,17 +1405,9 @@ static void test_setup(void)
 			tap_fail("'%s' printed '%s', not a group number", cmd, line);
 			continue;
 		}
-		if (!edu_bdf(i, g->dev, sizeof(g->dev)))
+		if (!edu_bdf(i, g->dev, sizeof(g->dev)) || !group_link_is(g, "pci", n))
 			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-			 g->dev);
-		link_base(path, grp, sizeof(grp));
-		if (strtol(grp, NULL, 10) != n || !grp[0]) {
-			tap_fail("%s: group %ld printed, sysfs says '%s'", g->what, n, grp);
-			continue;
-		}
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", g->dev);
-		link_base(path, g->unit, sizeof(g->unit));
+		pci_unit(g->dev, g->unit, sizeof(g->unit));
 		EXPECT_TRUE(g->unit[0], "%s (%s) has no IOMMU unit in sysfs", g->what,
 			    g->dev);
 		g->num = n;
@@ -1812,24 +1420,12 @@ static void test_setup(void)
 static void load(const char *params, const char *want_backend)
 {
 	struct stats s;
-	int ret;
 
 	backend = NULL;
-	ret = module_load(params);
-	if (ret) {
-		tap_fail("finit_module(%s, \"%s\"): %s", module_path, params,
-			 errno_name(-ret));
+	if (!module_load_ok(params))
 		return;
-	}
 	backend = want_backend;
-	ret = nl_resolve(VFIO_PASID_FAMILY_NAME);
-	if (ret < 0) {
-		tap_fail("generic netlink family %s: %s", VFIO_PASID_FAMILY_NAME,
-			 errno_name(-ret));
-		return;
-	}
-	nl_family = ret;
-	if (!stats_now(&s))
+	if (!family_resolve_ok() || !stats_now(&s))
 		return;
 	EXPECT_TRUE(!strcmp(s.backend, want_backend),
 		    "BACKEND '%s', expected '%s'", s.backend, want_backend);
@@ -1876,14 +1472,8 @@ static void test_load_emulated(void)
 
 static void test_unload(void)
 {
-	int ret = module_unload();
-
-	if (ret) {
-		tap_fail("delete_module(%s): %s", MOD_NAME, errno_name(-ret));
-		return;
-	}
-	backend = NULL;
-	expect_unloaded();
+	if (module_unload_ok())
+		backend = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1922,23 +1512,16 @@ static void test_native_groups(void)
 	EXPECT_VM(vm, 0, 0, 0);
 	EXPECT_NO_DEVICES(vm);
 	EXPECT_INFO(fd, false, 0);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_native_no_nesting(void)
 {
-	uint64_t zero = 0;
 	struct stats s0;
-	uint32_t p, u;
-	uint32_t vm;
-	int fd = dev_open(), g0;
+	uint32_t p, u, vm;
+	int fd, g0;
 
-	if (fd < 0 || pasid_alloc(fd, &p))
-		return;
-	u = pasid_unheld(fd);
-	vm = vm_id_of(fd);
-	g0 = grp_open(&edu[0]);
-	if (g0 < 0 || !stats_now(&s0))
+	if (!vm_setup(false, &fd, &vm, &g0, &u, &p, NULL) || !stats_now(&s0))
 		return;
 
 	/* no group: ENODEV, after the malformed checks */
@@ -1963,8 +1546,8 @@ static void test_native_no_nesting(void)
 	BIND_CASES(fd, OP_UNBIND, p, bind_step1, EINVAL, "native, a group");
 	BIND_CASES(fd, OP_BIND, p, bind_step4, EOPNOTSUPP, "native, a group");
 	BIND_CASES(fd, OP_BIND, u, bind_step4, EOPNOTSUPP, "native, a group, unheld");
-	INV_MATRIX(fd, p, EOPNOTSUPP, EOPNOTSUPP, NULL, &zero, &zero, "native, a group");
-	INV_MATRIX(fd, u, EOPNOTSUPP, EOPNOTSUPP, NULL, &zero, &zero,
+	INV_MATRIX(fd, p, EOPNOTSUPP, EOPNOTSUPP, NULL, NULL, NULL, "native, a group");
+	INV_MATRIX(fd, u, EOPNOTSUPP, EOPNOTSUPP, NULL, NULL, NULL,
 		   "native, a group, unheld PASID");
 	INV_CASES(fd, p, inv_step1, EINVAL, "native, a group");
 	INV_CASES(fd, p, inv_step4, EOPNOTSUPP, "native, a group");
@@ -1976,7 +1559,7 @@ static void test_native_no_nesting(void)
 	EXPECT_DEVICES(vm, 0, &edu[0]);
 	EXPECT_OK(pasid_free(fd, p));
 	EXPECT_STATS(&s0, .freed = 1);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1988,7 +1571,7 @@ static void expect_pasid_gone_at(int line, uint32_t vm_id, uint32_t pasid)
 	static struct pasid_list l;
 	unsigned int i;
 
-	if (!pasid_dump(VFIO_PASID_CMD_PASID_GET, vm_id, &l))
+	if (!pasid_dump_ok(VFIO_PASID_CMD_PASID_GET, vm_id, &l))
 		return;
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].pasid == pasid)
@@ -2008,12 +1591,12 @@ static void expect_vm_ended_at(int line, uint32_t vm_id, const uint32_t *pasids,
 {
 	static struct pasid_list log;
 	static struct dev_list devs;
+	static struct vm_list vms;
 	double deadline = now() + 2;
 	unsigned int i, j, records = 0;
-	struct vm_rec r;
 	int ret;
 
-	while ((ret = vm_get(vm_id, &r)) == 0 && now() < deadline)
+	while ((ret = vm_get(vm_id, &vms)) == 0 && now() < deadline)
 		usleep(10000);
 	if (ret != -ENOENT)
 		tap_diag_at(true, line, "VM_GET of ended VM %u: expected ENOENT, got %s",
@@ -2023,7 +1606,7 @@ static void expect_vm_ended_at(int line, uint32_t vm_id, const uint32_t *pasids,
 			if (devs.v[i].vm_id == vm_id)
 				tap_diag_at(true, line, "DEVICE_GET lists %s of ended VM %u",
 					    devs.v[i].name, vm_id);
-	if (!pasid_dump(VFIO_PASID_CMD_RECLAIM_GET, 0, &log))
+	if (!pasid_dump_ok(VFIO_PASID_CMD_RECLAIM_GET, 0, &log))
 		return;
 	for (i = 0; i < log.n; i++) {
 		if (log.v[i].vm_id != vm_id)
@@ -2053,7 +1636,7 @@ static void expect_group_free(const struct vgroup *g)
 {
 	int fd = grp_open(g);
 
-	grp_close(fd);
+	fd_close(fd);
 }
 
 /*
@@ -2084,7 +1667,7 @@ static void vm_child(int sock, void *p)
 		if (gfd < 0 || !ATTACH(0, fd, gfd, a->g->what))
 			return;
 	}
-	if (!alloc_n(fd, a->n_alloc, m.val))
+	if (!alloc_n(fd, 1, PASID_LIMIT, a->n_alloc, m.val))
 		return;
 	for (i = 0; i < a->n_bind; i++)
 		if (!BIND(0, fd, m.val[i], 100 + i))
@@ -2131,17 +1714,13 @@ static void test_info_cap(void)
 	if (!ATTACH(0, fd, g0, "edu 0"))
 		return;
 	EXPECT_INFO(fd, true, 0);
-	if (pasid_alloc(fd, &p))
+	if (!alloc_one(fd, &p))
 		return;
 	EXPECT_INFO(fd, true, 1);
 
 	/* another VM, without a group of its own: no capability */
-	if (start_vm_child(&c, &none, &ready)) {
-		struct msg m = { .op = M_EXIT };
-
-		msg_send(c.sock, &m);
-		child_reap(&c, 0);
-	}
+	if (start_vm_child(&c, &none, &ready))
+		child_stop(&c);
 
 	g1 = grp_open(&edu[1]);
 	if (g1 < 0 || !ATTACH(0, fd, g1, "edu 1"))
@@ -2151,19 +1730,16 @@ static void test_info_cap(void)
 	EXPECT_INFO(fd, true, 1);
 	DETACH(0, fd, g1, "edu 1, the last");
 	EXPECT_INFO(fd, false, 1);
-	grp_close(g1);
+	fd_close(g1);
 
 	/* another VM with a group of its own has it; this one still not */
 	if (start_vm_child(&c, &own, &ready)) {
-		struct msg m = { .op = M_EXIT };
-
 		EXPECT_INFO(fd, false, 1);
-		msg_send(c.sock, &m);
-		child_reap(&c, 0);
+		child_stop(&c);
 	}
 	ATTACH(0, fd, g0, "edu 0 again");
 	EXPECT_INFO(fd, true, 1);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2250,7 +1826,7 @@ static void test_attach_errors(void)
 	ATTACH(EEXIST, fd, g0, "edu 0 again");
 	g0dup = dup(g0);
 	if (g0dup >= 0) {
-		fd_track(&grp_fds, g0dup);
+		fd_track(g0dup);
 		ATTACH(EEXIST, fd, g0dup, "edu 0 through a dup() of its fd");
 	}
 	CHECK(EINVAL, fd, VFIO_PASID_ATTACH_GROUP,
@@ -2289,7 +1865,7 @@ static void test_attach_errors(void)
 	close(file_fd);
 	close(pipe_fd[0]);
 	close(pipe_fd[1]);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_attach_holds_group(void)
@@ -2304,7 +1880,7 @@ static void test_attach_holds_group(void)
 	g0 = grp_open(&edu[0]);
 	if (g0 < 0 || !ATTACH(0, fd, g0, "edu 0"))
 		return;
-	grp_close(g0);
+	fd_close(g0);
 
 	/* the VM holds the group file: VFIO opens a group once at a time */
 	snprintf(path, sizeof(path), "/dev/vfio/%d", edu[0].num);
@@ -2320,7 +1896,7 @@ static void test_attach_holds_group(void)
 	EXPECT_VM(vm, 0, 0, 1);
 
 	/* the end of the VM lets it go */
-	dev_close(fd);
+	fd_close(fd);
 	EXPECT_VM_ENDED(vm, NULL, NULL, 0);
 	expect_group_free(&edu[0]);
 
@@ -2331,28 +1907,17 @@ static void test_attach_holds_group(void)
 		return;
 	ATTACH(0, fd, g0, "edu 0");
 	DETACH(0, fd, g0, "edu 0");
-	grp_close(g0);
+	fd_close(g0);
 	again = open(path, O_RDWR | O_CLOEXEC);
 	EXPECT_TRUE(again >= 0, "open(%s) after detach and close: %s", path,
 		    errno_name(errno));
 	if (again >= 0)
 		close(again);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
 /* emulated: bind and unbind                                           */
-
-/* A VM with edu 0 attached; false when it could not be set up */
-static bool vm_with_edu0(int *fd, uint32_t *vm, int *g0)
-{
-	*fd = dev_open();
-	if (*fd < 0)
-		return false;
-	*vm = vm_id_of(*fd);
-	*g0 = grp_open(&edu[0]);
-	return *g0 >= 0 && ATTACH(0, *fd, *g0, "edu 0");
-}
 
 static void test_bind_basic(void)
 {
@@ -2360,8 +1925,7 @@ static void test_bind_basic(void)
 	uint32_t p, q, vm;
 	int fd, g0;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) ||
-	    pasid_alloc(fd, &q) || !stats_now(&s0))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, &q, NULL) || !stats_now(&s0))
 		return;
 
 	BIND(0, fd, p, 0x42);
@@ -2414,7 +1978,7 @@ static void test_bind_basic(void)
 	EXPECT_VM(vm, 2, 0, 1);
 	EXPECT_DEVICES(vm, 0, &edu[0]);
 	EXPECT_INFO(fd, true, 2);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_bind_vendor_flags(void)
@@ -2424,7 +1988,7 @@ static void test_bind_vendor_flags(void)
 	uint32_t p, vm;
 	int fd, g0, b;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) || !stats_now(&s0))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, NULL) || !stats_now(&s0))
 		return;
 	/* every defined bit alone, then all of them */
 	for (b = 0; b <= 7; b++) {
@@ -2448,7 +2012,7 @@ static void test_bind_vendor_flags(void)
 	}
 	EXPECT_STATS(&s0, 0);
 	EXPECT_UNBOUND(vm, p);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_bind_malformed(void)
@@ -2458,8 +2022,8 @@ static void test_bind_malformed(void)
 	uint32_t p, q, vm;
 	int fd, g0, i;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) ||
-	    pasid_alloc(fd, &q) || !BIND(0, fd, q, 9) || !stats_now(&s0))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, &q, NULL) || !BIND(0, fd, q, 9) ||
+	    !stats_now(&s0))
 		return;
 
 	/* each alone, the rest well-formed: p held and unbound, q bound */
@@ -2475,21 +2039,8 @@ static void test_bind_malformed(void)
 		uint32_t op = i ? OP_UNBIND : OP_BIND, pasid = i ? q : p;
 
 		bind_prep(&m, op, pasid, 9);
-		m.hdr.argsz += 8;
-		m.tail[0] = 1;
-		CHECK(E2BIG, fd, VFIO_IOMMU_BIND, &m,
-		      "%s, wrapper argsz 88, byte 80 set", op_name(op));
-		m.tail[0] = 0;
-		m.tail[7] = 1;
-		CHECK(E2BIG, fd, VFIO_IOMMU_BIND, &m,
-		      "%s, wrapper argsz 88, byte 87 set", op_name(op));
-		m.data.argsz += 8;
-		CHECK(E2BIG, fd, VFIO_IOMMU_BIND, &m,
-		      "%s, data.argsz 80, its byte 79 set", op_name(op));
-		m.tail[7] = 0;
-		m.tail[0] = 0x80;
-		CHECK(E2BIG, fd, VFIO_IOMMU_BIND, &m,
-		      "%s, data.argsz 80, its byte 72 set", op_name(op));
+		EXPECT_TAILS(fd, VFIO_IOMMU_BIND, &m, &m.hdr.argsz, &m.data.argsz,
+			     "data.argsz", m.tail, op_name(op));
 	}
 	EXPECT_STATS(&s0, 0);
 	EXPECT_UNBOUND(vm, p);
@@ -2527,21 +2078,16 @@ static void test_bind_malformed(void)
 	}
 	EXPECT_BOUND(vm, q, 9, 1);
 	EXPECT_VM(vm, 2, 1, 1);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_bind_order(void)
 {
 	struct stats s0;
 	uint32_t p, q, u, vm;
-	int fd = dev_open(), g0;
+	int fd, g0;
 
-	if (fd < 0 || pasid_alloc(fd, &p) || pasid_alloc(fd, &q))
-		return;
-	u = pasid_unheld(fd);
-	vm = vm_id_of(fd);
-	g0 = grp_open(&edu[0]);
-	if (g0 < 0 || !stats_now(&s0))
+	if (!vm_setup(false, &fd, &vm, &g0, &u, &p, &q, NULL) || !stats_now(&s0))
 		return;
 
 	/* 1 before 2: malformed first; 2 before 4 and 5: ENODEV */
@@ -2579,7 +2125,7 @@ static void test_bind_order(void)
 	EXPECT_STATS(&s0, 0);
 	EXPECT_UNBOUND(vm, p);
 	EXPECT_BOUND(vm, q, 2, 1);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* PASIDs this VM does not hold, and other VMs' */
@@ -2588,16 +2134,15 @@ static void test_not_held(void)
 	struct vm_child_arg a = { .g = &edu[1], .n_alloc = 2, .n_bind = 1 };
 	static struct dev_list devs;
 	struct child c;
-	struct msg ready, bye = { .op = M_EXIT };
+	struct msg ready;
 	struct stats s0;
 	uint32_t p, u, vm, cvm, cb, cu;
 	uint64_t alias;
 	int fd, g0;
 	unsigned int i;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p))
+	if (!vm_setup(true, &fd, &vm, &g0, &u, &p, NULL))
 		return;
-	u = pasid_unheld(fd);
 	if (!start_vm_child(&c, &a, &ready))
 		return;
 	cvm = ready.vm_id;
@@ -2644,13 +2189,12 @@ static void test_not_held(void)
 	}
 
 	/* the child exits holding its PASIDs, its binding and its group */
-	msg_send(c.sock, &bye);
-	child_reap(&c, 0);
+	child_stop(&c);
 	EXPECT_VM_ENDED(cvm, ready.val, ((const bool []){ true, false }), 2);
 	EXPECT_STATS(&s0, .reclaimed = 2, .unbinds = 1, .bound = -1);
 	expect_group_free(&edu[1]);
 	EXPECT_BOUND(vm, p, 1, 1);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2662,9 +2206,8 @@ static void test_free_bound(void)
 	uint32_t p, q, vm;
 	int fd, g0;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) ||
-	    pasid_alloc(fd, &q) || !BIND(0, fd, p, 1) || !BIND(0, fd, q, 2) ||
-	    !stats_now(&s0))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, &q, NULL) || !BIND(0, fd, p, 1) ||
+	    !BIND(0, fd, q, 2) || !stats_now(&s0))
 		return;
 	EXPECT_DEVICES(vm, 2, &edu[0]);
 
@@ -2680,7 +2223,7 @@ static void test_free_bound(void)
 	EXPECT_STATS(&s0, .freed = 1, .unbinds = 1, .bound = -1);
 	EXPECT_VM(vm, 0, 0, 1);
 	EXPECT_DEVICES(vm, 0, &edu[0]);
-	dev_close(fd);
+	fd_close(fd);
 	EXPECT_STATS(&s0, 0);
 }
 
@@ -2690,8 +2233,7 @@ static void test_detach_last(void)
 	uint32_t p, q, r, vm;
 	int fd, g0;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) ||
-	    pasid_alloc(fd, &q) || pasid_alloc(fd, &r) || !BIND(0, fd, p, 1) ||
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, &q, &r, NULL) || !BIND(0, fd, p, 1) ||
 	    !BIND(0, fd, q, -1) ||
 	    !INVALIDATE(0, fd, CACHE_IOTLB, GRANU_PASID, p) ||
 	    !INVALIDATE(0, fd, CACHE_DEV, GRANU_ADDR, q) || !stats_now(&s0))
@@ -2718,7 +2260,7 @@ static void test_detach_last(void)
 	BIND(0, fd, p, 1);
 	EXPECT_STATS(&s0, .binds = 1, .bound = 1);
 	EXPECT_BOUND(vm, p, 1, 1, .inv_iotlb = 1);
-	dev_close(fd);
+	fd_close(fd);
 	EXPECT_STATS(&s0, .reclaimed = 3, .unbinds = 1, .bound = -1);
 }
 
@@ -2728,8 +2270,7 @@ static void test_groups_and_bindings(void)
 	uint32_t p, q, vm;
 	int fd, g0, g1;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) ||
-	    pasid_alloc(fd, &q) || !BIND(0, fd, p, 3))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, &q, NULL) || !BIND(0, fd, p, 3))
 		return;
 	g1 = grp_open(&edu[1]);
 	if (g1 < 0 || !stats_now(&s0))
@@ -2782,7 +2323,7 @@ static void test_groups_and_bindings(void)
 	EXPECT_UNBOUND(vm, p, .inv_iotlb = 2, .inv_dev_iotlb = 1);
 	EXPECT_UNBOUND(vm, q);
 	EXPECT_VM(vm, 2, 0, 0);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_vm_close(void)
@@ -2791,22 +2332,22 @@ static void test_vm_close(void)
 	uint32_t pasids[3], vm;
 	int fd, g0, g1;
 
-	if (!vm_with_edu0(&fd, &vm, &g0))
+	if (!vm_with_edu0(&fd, &vm, &g0, NULL))
 		return;
 	g1 = grp_open(&edu[1]);
-	if (g1 < 0 || !ATTACH(0, fd, g1, "edu 1") || !alloc_n(fd, 3, pasids) ||
+	if (g1 < 0 || !ATTACH(0, fd, g1, "edu 1") || !alloc_n(fd, 1, PASID_LIMIT, 3, pasids) ||
 	    !BIND(0, fd, pasids[0], 11) || !BIND(0, fd, pasids[1], 12))
 		return;
 	EXPECT_VM(vm, 3, 2, 2);
 	/* the VM holds the groups: our descriptors may go first */
-	grp_close(g0);
-	grp_close(g1);
+	fd_close(g0);
+	fd_close(g1);
 	EXPECT_VM(vm, 3, 2, 2);
 	EXPECT_BOUND(vm, pasids[0], 11, 2);
 	if (!stats_now(&s0))
 		return;
 
-	dev_close(fd);
+	fd_close(fd);
 	EXPECT_VM_ENDED(vm, pasids, ((const bool []){ true, true, false }), 3);
 	EXPECT_STATS(&s0, .reclaimed = 3, .unbinds = 2, .bound = -2);
 	expect_group_free(&edu[0]);
@@ -2853,8 +2394,7 @@ static void test_inv_matrix(void)
 	uint32_t p, q, vm;
 	int fd, g0;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) ||
-	    pasid_alloc(fd, &q) || !stats_now(&s0))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, &q, NULL) || !stats_now(&s0))
 		return;
 
 	/* the PASID need not be bound */
@@ -2878,31 +2418,25 @@ static void test_inv_matrix(void)
 	EXPECT_UNBOUND(vm, q);
 
 	/* freed, the counts go with it: the same PASID again starts at 0 */
-	if (!EXPECT_OK(pasid_free(fd, p)) && !pasid_alloc_in(fd, p, p, &p)) {
+	if (!EXPECT_OK(pasid_free(fd, p)) && alloc_n(fd, p, p, 1, &p)) {
 		EXPECT_STATS(&s0, .allocated = 1, .freed = 1);
 		EXPECT_UNBOUND(vm, p);
 	}
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_inv_order(void)
 {
-	uint64_t zero = 0;
 	struct stats s0;
 	uint32_t p, u, vm;
-	int fd = dev_open(), g0;
+	int fd, g0;
 
-	if (fd < 0 || pasid_alloc(fd, &p))
-		return;
-	u = pasid_unheld(fd);
-	vm = vm_id_of(fd);
-	g0 = grp_open(&edu[0]);
-	if (g0 < 0 || !stats_now(&s0))
+	if (!vm_setup(false, &fd, &vm, &g0, &u, &p, NULL) || !stats_now(&s0))
 		return;
 
 	/* no group: malformed first (1), then ENODEV (2) before 4 and 5 */
-	INV_MATRIX(fd, p, ENODEV, ENODEV, NULL, &zero, &zero, "no group");
-	INV_MATRIX(fd, u, ENODEV, ENODEV, NULL, &zero, &zero, "no group, unheld");
+	INV_MATRIX(fd, p, ENODEV, ENODEV, NULL, NULL, NULL, "no group");
+	INV_MATRIX(fd, u, ENODEV, ENODEV, NULL, NULL, NULL, "no group, unheld");
 	INV_CASES(fd, p, inv_step1, EINVAL, "no group");
 	INV_CASES(fd, p, inv_step4, ENODEV, "no group");
 	INV_CASES(fd, u, inv_step4, ENODEV, "no group, unheld");
@@ -2911,7 +2445,7 @@ static void test_inv_order(void)
 	if (!ATTACH(0, fd, g0, "edu 0"))
 		return;
 	/* 1 and 4 before 5 */
-	INV_MATRIX(fd, u, EINVAL, ENOENT, NULL, &zero, &zero, "unheld");
+	INV_MATRIX(fd, u, EINVAL, ENOENT, NULL, NULL, NULL, "unheld");
 	INV_CASES(fd, u, inv_step1, EINVAL, "unheld");
 	INV_CASES(fd, u, inv_step4, EINVAL, "unheld");
 	/* each alone */
@@ -2919,7 +2453,7 @@ static void test_inv_order(void)
 	INV_CASES(fd, p, inv_step4, EINVAL, "held");
 	EXPECT_STATS(&s0, 0);
 	EXPECT_UNBOUND(vm, p);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* Send @m, which must be accepted: counters move by its share */
@@ -2944,7 +2478,7 @@ static void test_inv_sizes(void)
 	uint32_t p, vm;
 	int fd, g0;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) || !stats_now(&s0))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, NULL) || !stats_now(&s0))
 		return;
 	ai = &m.w.cache_info.granu.addr_info;
 
@@ -2959,16 +2493,9 @@ static void test_inv_sizes(void)
 	inv_prep(&m, CACHE_IOTLB, GRANU_ADDR, p);
 	m.w.argsz = sizeof(m);
 	INV_OK(fd, &m, &s0, "wrapper argsz 96, zero tail");
-	m.w.argsz = sizeof(m.w) + 8;
-	m.tail[0] = 1;
-	CHECK(E2BIG, fd, VFIO_IOMMU_CACHE_INVALIDATE, &m, "wrapper argsz 72, byte 64 set");
-	m.tail[0] = 0;
-	m.tail[7] = 1;
-	CHECK(E2BIG, fd, VFIO_IOMMU_CACHE_INVALIDATE, &m, "wrapper argsz 72, byte 71 set");
-	m.w.cache_info.argsz += 8;
-	CHECK(E2BIG, fd, VFIO_IOMMU_CACHE_INVALIDATE, &m,
-	      "cache_info.argsz 64, its byte 63 set");
-	m.tail[7] = 0;
+	m.w.argsz = sizeof(m.w);
+	EXPECT_TAILS(fd, VFIO_IOMMU_CACHE_INVALIDATE, &m, &m.w.argsz,
+		     &m.w.cache_info.argsz, "cache_info.argsz", m.tail, "IOTLB, ADDR");
 	INV_OK(fd, &m, &s0, "cache_info.argsz 64, zero tail");
 	EXPECT_STATS(&s0, 0);
 
@@ -3009,7 +2536,7 @@ static void test_inv_sizes(void)
 			}
 	}
 	EXPECT_STATS(&s0, 0);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -3035,7 +2562,7 @@ static void test_bad_pointers(void)
 	unsigned int i;
 	int fd, g0;
 
-	if (!vm_with_edu0(&fd, &vm, &g0) || pasid_alloc(fd, &p) || !BIND(0, fd, p, 1))
+	if (!vm_with_edu0(&fd, &vm, &g0, &p, NULL) || !BIND(0, fd, p, 1))
 		return;
 	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -3083,7 +2610,7 @@ static void test_bad_pointers(void)
 	EXPECT_VM(vm, 1, 1, 1);
 out:
 	munmap(mem, 2 * page);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -3129,7 +2656,7 @@ static bool mdev_parent_of(const char *uuid, char *out, size_t size)
 /* mdev create ARGS into @g: "UUID GROUP" */
 static void mdev_create(struct vgroup *g, const char *args)
 {
-	char cmd[128], line[160], uuid[64], path[128], grp[32];
+	char cmd[128], line[160], uuid[64];
 	int num;
 
 	g->num = -1;
@@ -3142,12 +2669,8 @@ static void mdev_create(struct vgroup *g, const char *args)
 		return;
 	}
 	snprintf(g->dev, sizeof(g->dev), "%s", uuid);
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
-	link_base(path, grp, sizeof(grp));
-	if (strtol(grp, NULL, 10) != num || !grp[0]) {
-		tap_fail("%s: group %d printed, sysfs says '%s'", g->what, num, grp);
+	if (!group_link_is(g, "mdev", num))
 		return;
-	}
 	EXPECT_TRUE(mdev_parent_of(uuid, g->parent, sizeof(g->parent)) == g->backed,
 		    "%s: its parent %s %s an IOMMU group", g->what, g->parent,
 		    g->backed ? "lacks" : "has");
@@ -3157,7 +2680,7 @@ static void mdev_create(struct vgroup *g, const char *args)
 
 static void test_mdev_create(void)
 {
-	char bdf[32], path[128];
+	char bdf[32];
 
 	if (!mdev_script())
 		return;
@@ -3166,8 +2689,7 @@ static void test_mdev_create(void)
 		EXPECT_TRUE(!strcmp(mdev_backed.parent, bdf),
 			    "%s: parent '%s', expected edu 2 (%s)", mdev_backed.what,
 			    mdev_backed.parent, bdf);
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
-		link_base(path, mdev_backed.unit, sizeof(mdev_backed.unit));
+		pci_unit(bdf, mdev_backed.unit, sizeof(mdev_backed.unit));
 	}
 	mdev_create(&mdev_virt, "--virtual");
 	EXPECT_TRUE(mdev_virt.num < 0 || mdev_virt.parent[0], "%s: no parent",
@@ -3188,7 +2710,7 @@ static void test_mdev_backed(void)
 	gm = grp_open(&mdev_backed);
 	g0 = grp_open(&edu[0]);
 	if (gm < 0 || g0 < 0 || !ATTACH(0, fd, gm, mdev_backed.what) ||
-	    pasid_alloc(fd, &p) || pasid_alloc(fd, &q) || !stats_now(&s0))
+	    !alloc_one(fd, &p) || !alloc_one(fd, &q) || !stats_now(&s0))
 		return;
 	EXPECT_VM(vm, 2, 0, 1);
 	EXPECT_DEVICES(vm, 0, &mdev_backed);
@@ -3216,7 +2738,7 @@ static void test_mdev_backed(void)
 	DETACH(0, fd, gm, mdev_backed.what);
 	EXPECT_STATS(&s0, .unbinds = 2, .bound = -2);
 	EXPECT_VM(vm, 2, 0, 0);
-	dev_close(fd);
+	fd_close(fd);
 }
 
 static void test_mdev_rollback(void)
@@ -3230,7 +2752,7 @@ static void test_mdev_rollback(void)
 	vm = vm_id_of(fd);
 	g0 = grp_open(&edu[0]);
 	gv = grp_open(&mdev_virt);
-	if (g0 < 0 || gv < 0 || pasid_alloc(fd, &p))
+	if (g0 < 0 || gv < 0 || !alloc_one(fd, &p))
 		return;
 	u = pasid_unheld(fd);
 	/* first a PCI group, then the mdev that is not IOMMU-backed */
@@ -3272,8 +2794,8 @@ static void test_mdev_rollback(void)
 	EXPECT_STATS(&s0, .unbinds = 1, .bound = -1);
 	ATTACH(0, fd, gv, "mdev without IOMMU group, nothing bound");
 	EXPECT_DEVICES(vm, 0, &edu[0], &mdev_virt);
-	dev_close(fd);
-	grp_close(gv);
+	fd_close(fd);
+	fd_close(gv);
 	expect_group_free(&mdev_virt);
 }
 
@@ -3403,30 +2925,29 @@ static void after_test(const struct test *tc)
 		expect_group_free(&mdev_virt);
 }
 
-int main(int argc, char **argv)
+/* Whatever failed: no mdev or mdev module left behind */
+static void end_mdevs(void)
 {
-	static const struct harness h = {
-		.what = "Tests VFIO groups, nesting, binds and invalidations of /dev/vfio-pasid",
-		.synopsis = "",
-		.help = "",
-		.opts = "",
-		.timeout = 300,
-	};
-	double t0 = now();
-	int ret;
-
-	ret = harness_start(argc, argv, &h);
-	if (ret >= 0)
-		return ret;
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-
-	harness_run(tests, ARRAY_SIZE(tests), module_loaded, after_test);
-	/* whatever failed: no mdev or mdev module left behind */
 	if (mdev_backed.num >= 0 || mdev_virt.num >= 0 || mdev_module_used) {
 		tap_begin();
 		test_mdev_cleanup();
 		if (tap_failed())
 			fputs(tap->diag, stdout);
 	}
-	return harness_end(backend, ARRAY_SIZE(tests), t0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct harness h = {
+		.what = "Tests VFIO groups, nesting, binds and invalidations of /dev/vfio-pasid",
+		.timeout = 300,
+		.subreaper = true,
+		.tests = tests,
+		.n_tests = ARRAY_SIZE(tests),
+		.loaded = module_loaded,
+		.after = after_test,
+		.end = end_mdevs,
+	};
+
+	return harness_main(argc, argv, &h);
 }

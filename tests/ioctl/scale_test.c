@@ -77,23 +77,6 @@ static inline void bm_set(uint64_t *bm, uint32_t bit)
 }
 
 /* ------------------------------------------------------------------ */
-/* ioctls                                                              */
-
-static int pasid_alloc(int fd, uint32_t *out)
-{
-	struct vfio_iommu_type1_pasid_request req = {
-		.argsz = sizeof(req),
-		.flags = VFIO_IOMMU_PASID_ALLOC,
-		.alloc_pasid = { .min = 1, .max = PASID_LIMIT },
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req);
-
-	if (!ret)
-		*out = req.alloc_pasid.result;
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
 /* Generic netlink (the client is in common.c)                         */
 
 /* A netlink socket of its own, or -1 (the test failed) */
@@ -384,7 +367,7 @@ static void test_big_alloc(void)
 
 	t = now();
 	for (i = 0; i < n_pasids; i++) {
-		if (pasid_alloc(big_fd, &pasid)) {
+		if (pasid_alloc(big_fd, 1, PASID_LIMIT, &pasid)) {
 			tap_fail("allocation %u of %u: %s", i + 1, n_pasids,
 				 errno_name(errno));
 			break;
@@ -872,7 +855,7 @@ static void test_vms_create(void)
 		t1 = now();
 		vms[vms_n].fd = fd;
 		vms[vms_n].pid = m.pid;
-		if (pasid_alloc(fd, &vms[vms_n].pasid) ||
+		if (pasid_alloc(fd, 1, PASID_LIMIT, &vms[vms_n].pasid) ||
 		    get_info(fd, &info)) {
 			if (reports++ < MAX_REPORTS)
 				tap_fail("VM %u: allocation or GET_INFO: %s",
@@ -1191,6 +1174,23 @@ static bool module_loaded(void)
 	return loaded;
 }
 
+/* The command name the module records for our VMs */
+static void name_self(void)
+{
+	prctl(PR_GET_NAME, self_comm);
+}
+
+/* A test that failed half way may leave descriptors: let them go */
+static void close_leftovers(void)
+{
+	unsigned int i;
+
+	if (big_fd >= 0)
+		close(big_fd);
+	for (i = 0; i < vms_n; i++)
+		close(vms[i].fd);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct harness h = {
@@ -1202,21 +1202,12 @@ int main(int argc, char **argv)
 		.opts = "n:v:w:",
 		.opt = own_opt,
 		.timeout = 240,
+		.tests = tests,
+		.n_tests = ARRAY_SIZE(tests),
+		.loaded = module_loaded,
+		.before = name_self,
+		.end = close_leftovers,
 	};
-	double t0 = now();
-	unsigned int i;
-	int ret;
 
-	ret = harness_start(argc, argv, &h);
-	if (ret >= 0)
-		return ret;
-	prctl(PR_GET_NAME, self_comm);
-
-	harness_run(tests, ARRAY_SIZE(tests), module_loaded, NULL);
-	/* a test that failed half way may leave descriptors: let them go */
-	if (big_fd >= 0)
-		close(big_fd);
-	for (i = 0; i < vms_n; i++)
-		close(vms[i].fd);
-	return harness_end(loaded, ARRAY_SIZE(tests), t0);
+	return harness_main(argc, argv, &h);
 }

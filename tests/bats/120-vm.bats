@@ -3,19 +3,6 @@
 
 load helpers
 
-setup() {
-	require_module
-	module_load
-}
-
-teardown() {
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
-}
-
 @test "vm list with no VM: a header, and an empty list in JSON" {
 	ctl vm list
 	assert_output "VM_ID  PID  COMM  QUOTA  COUNT  BOUND_COUNT  GROUP_COUNT"

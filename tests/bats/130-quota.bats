@@ -3,19 +3,6 @@
 
 load helpers
 
-setup() {
-	require_module
-	module_load
-}
-
-teardown() {
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
-}
-
 @test "quota get: quota and count (text and JSON, by id and pid); unknown VM: exit 1" {
 	start_hold -n 3
 	ctl quota get "$HOLD_VM"

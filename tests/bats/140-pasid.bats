@@ -3,19 +3,6 @@
 
 load helpers
 
-setup() {
-	require_module
-	module_load
-}
-
-teardown() {
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
-}
-
 @test "pasid list with no PASID: a header, and an empty list in JSON" {
 	ctl pasid list
 	assert_output "PASID  VM_ID  BOUND  GPASID  ADDR_WIDTH  DEVICES  INV_IOTLB  INV_DEV_IOTLB"

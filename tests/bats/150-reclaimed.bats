@@ -3,19 +3,6 @@
 
 load helpers
 
-setup() {
-	require_module
-	module_load
-}
-
-teardown() {
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
-}
-
 @test "reclaimed with an empty log: a header, and an empty list in JSON" {
 	ctl reclaimed
 	assert_output "SEQ  TIME  VM_ID  PID  COMM  PASID  BOUND"

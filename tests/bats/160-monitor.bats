@@ -3,19 +3,6 @@
 
 load helpers
 
-setup() {
-	require_module
-	module_load
-}
-
-teardown() {
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
-}
-
 # The monitor's line N (1-based) since start_monitor, as $output for jq_is
 monitor_line() {
 	output=$(monitor_lines | sed -n "${1}p")

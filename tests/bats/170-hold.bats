@@ -3,19 +3,6 @@
 
 load helpers
 
-setup() {
-	require_module
-	module_load
-}
-
-teardown() {
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
-}
-
 @test "hold -n 3: VM id on line 1, the PASIDs on line 2, held while it runs" {
 	start_hold -n 3
 	assert [ "$HOLD_VM" -ge 1 ]

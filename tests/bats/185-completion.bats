@@ -5,19 +5,6 @@
 
 load helpers
 
-setup() {
-	require_module
-	module_load
-}
-
-teardown() {
-	teardown_module
-}
-
-teardown_file() {
-	assert_module_gone
-}
-
 # offers LINE: what the completion offers for the command line LINE, the
 # cursor at its end; LINE starts after the program, which is $CTL (the
 # completion runs it to list VMs)

@@ -100,6 +100,7 @@ require_module() {
 }
 
 # module_load [PARAM=VALUE]...: a fresh module, backend=emulated unless given
+# shellcheck disable=SC2120 # the bats files pass parameters
 module_load() {
 	module_unload
 	local args=("$@")
@@ -249,4 +250,21 @@ assert_module_gone() {
 	if lsmod | grep -q '^vfio_pasid '; then
 		fail "vfio_pasid is still loaded"
 	fi
+}
+
+# The fixture of most files, which they get by defining none of their own:
+# the module loaded for each test, everything checked and torn down after
+# it, nothing left once the file is done.
+setup() {
+	require_module
+	# shellcheck disable=SC2119 # no parameters: the defaults
+	module_load
+}
+
+teardown() {
+	teardown_module
+}
+
+teardown_file() {
+	assert_module_gone
 }

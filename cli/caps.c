@@ -238,6 +238,23 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
  * needs (4 tries at most).  The buffer (malloc()ed, *@size its size), or
  * NULL after printing the failure, with *@ret its exit status.
  */
+/*
+ * A VFIO ioctl on a container or group descriptor failed: ENOTTY there
+ * means the node is not what VFIO should have made it, not that our module
+ * is old, which is what the generic wording would say.
+ */
+static int vfio_fail(struct ctx *ctx, int err, const char *what)
+{
+	if (err == ENOTTY)
+		return fail(EXIT_FAIL,
+			    "%s: %s: not a VFIO node: it does not know the request",
+			    ctx->cmd, what);
+	return fail_errno(err, NULL, NULL, "%s: %s", ctx->cmd, what);
+}
+
+/* No info struct with its capability chain comes near this */
+#define INFO_MAX_SIZE	(64 * 1024)
+
 static void *info_ioctl(struct ctx *ctx, int fd, unsigned long cmd,
 			const char *name, uint32_t *size, int *ret)
 {
@@ -255,16 +272,23 @@ static void *info_ioctl(struct ctx *ctx, int fd, unsigned long cmd,
 		memset(info, 0, *size);
 		info[0] = *size;	/* argsz */
 		if (ioctl(fd, cmd, info) < 0) {
-			*ret = fail_errno(errno, NULL, NULL, "%s: %s", ctx->cmd,
-					  name);
+			*ret = cmd == VFIO_IOMMU_GET_INFO ?
+				vfio_fail(ctx, errno, name) :
+				fail_errno(errno, NULL, NULL, "%s: %s",
+					   ctx->cmd, name);
 			free(info);
 			return NULL;
 		}
 		if (info[0] <= *size)
+			return info;
+		if (info[0] > INFO_MAX_SIZE)
 			break;
 		*size = info[0];
 	}
-	return info;
+	free(info);
+	*ret = fail(EXIT_FAIL, "%s: %s: the kernel keeps asking for a larger buffer",
+		    ctx->cmd, name);
+	return NULL;
 }
 
 /* VFIO_IOMMU_GET_INFO with its capability chain, into @c */
@@ -317,8 +341,8 @@ static int open_container(struct probe *p)
 	}
 	api = ioctl(p->container, VFIO_GET_API_VERSION);
 	if (api < 0)
-		return fail_errno(errno, NULL, NULL,
-				  "%s: VFIO_GET_API_VERSION", ctx->cmd);
+		return vfio_fail(ctx, errno,
+				 VFIO_CONTAINER_PATH ": VFIO_GET_API_VERSION");
 	jadd(c, "path", jstr(VFIO_CONTAINER_PATH));
 	jadd(c, "api_version", jnum(api));
 	types = json_object_new_array();
@@ -346,10 +370,13 @@ static int fill_container(struct probe *p)
 		ret = vfio_group_open(ctx, g, &p->gfd[i]);
 		if (ret)
 			return ret;
-		if (ioctl(p->gfd[i], VFIO_GROUP_GET_STATUS, &st) < 0)
-			return fail_errno(errno, NULL, NULL,
-					  "%s: VFIO group %u: VFIO_GROUP_GET_STATUS",
-					  ctx->cmd, g);
+		char what[64];
+
+		if (ioctl(p->gfd[i], VFIO_GROUP_GET_STATUS, &st) < 0) {
+			snprintf(what, sizeof(what),
+				 "VFIO group %u: VFIO_GROUP_GET_STATUS", g);
+			return vfio_fail(ctx, errno, what);
+		}
 		if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 			json_object *devs = iommu_group_devices_json(SYSFS, g);
 			char who[512];
@@ -362,10 +389,11 @@ static int fill_container(struct probe *p)
 				    who);
 		}
 		if (ioctl(p->gfd[i], VFIO_GROUP_SET_CONTAINER,
-			  &p->container) < 0)
-			return fail_errno(errno, NULL, NULL,
-					  "%s: adding VFIO group %u to the container",
-					  ctx->cmd, g);
+			  &p->container) < 0) {
+			snprintf(what, sizeof(what),
+				 "adding VFIO group %u to the container", g);
+			return vfio_fail(ctx, errno, what);
+		}
 	}
 	if (ioctl(p->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) {
 		int err = errno;
@@ -574,6 +602,8 @@ static json_object *group_pasid_verdict(json_object *devs, json_object *units)
 	size_t n = json_object_array_length(devs);
 	char why[512];
 
+	if (!n)
+		return verdict(false, "no device of the group could be read from sysfs");
 	for (size_t i = 0; i < n; i++) {
 		json_object *d = json_object_array_get_idx(devs, i), *v;
 		const char *name = get_str(d, "device");
@@ -600,11 +630,19 @@ static json_object *group_pasid_verdict(json_object *devs, json_object *units)
 				 get_str(get(u, "pasid"), "reason") ?: "no PASID");
 			return verdict(false, why);
 		}
-		if (bus && !strcmp(bus, "pci") &&
-		    (v = get(d, "pci_pasid_width")) && !json_object_get_int(v)) {
-			snprintf(why, sizeof(why),
-				 "%s has no PCI PASID capability", name);
-			return verdict(false, why);
+		if (bus && !strcmp(bus, "pci")) {
+			v = get(d, "pci_pasid_width");
+			if (!v) {
+				snprintf(why, sizeof(why),
+					 "%s: the module did not report its PCI PASID capability",
+					 name);
+				return verdict(false, why);
+			}
+			if (!json_object_get_int(v)) {
+				snprintf(why, sizeof(why),
+					 "%s has no PCI PASID capability", name);
+				return verdict(false, why);
+			}
 		}
 	}
 	return verdict(true, NULL);

@@ -84,12 +84,20 @@ static error_t hold_parse(int key, char *arg, struct argp_state *state)
 		a->max = num(a, "--max", arg);
 		a->have_max = true;
 		return 0;
-	case OPT_GROUP:
+	case OPT_GROUP: {
+		uint32_t g = num(a, "--group", arg);
+
+		/* a VFIO group is opened once: a second open would fail */
+		for (int i = 0; i < a->ngroups; i++)
+			if (a->groups[i] == g)
+				usage_die(a->ctx, "--group %u is given twice",
+					  g);
 		if (a->ngroups == MAX_GROUPS)
 			usage_die(a->ctx, "at most %d --group options",
 				  MAX_GROUPS);
-		a->groups[a->ngroups++] = num(a, "--group", arg);
+		a->groups[a->ngroups++] = g;
 		return 0;
+	}
 	case ARGP_KEY_ARG:
 		/* COMMAND: it and everything after it are its own */
 		a->cmd = &state->argv[state->next - 1];
@@ -313,8 +321,11 @@ int cmd_hold(struct ctx *ctx, int argc, char **argv)
 			.alloc_pasid = { .min = a.min, .max = a.max },
 		};
 
-		if (ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req) < 0)
-			return alloc_failed(ctx, fd, errno, i, &a);
+		if (ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &req) < 0) {
+			ret = alloc_failed(ctx, fd, errno, i, &a);
+			free(pasids);
+			return ret;
+		}
 		pasids[i] = req.alloc_pasid.result;
 	}
 	if (get_info(fd, &info) < 0)

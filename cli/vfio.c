@@ -340,7 +340,7 @@ int vfio_cap_walk(const void *buf, size_t len, size_t min, uint32_t first,
 		const struct vfio_info_cap_header *hdr;
 		int ret;
 
-		if (i >= 64 || off < min || off % 4 ||
+		if (i >= 64 || off < min || off % 8 ||
 		    (size_t)off + sizeof(*hdr) > len)
 			return -EPROTO;
 		hdr = (const void *)(base + off);

@@ -139,6 +139,8 @@ static void test_usage(void)
 	USAGE("hold: --max too big", "hold", "--max", "4294967296");
 	USAGE("hold: --min above --max", "hold", "--min", "5", "--max", "4");
 	USAGE("hold: --group without N", "hold", "--group");
+	USAGE("hold: the same group twice", "hold", "--group", "7",
+	      "--group", "7");
 	USAGE("hold: empty COMMAND", "hold", "--", "");
 	USAGE("a command option before the command", "-n", "3", "hold");
 	USAGE("caps: --group without N", "caps", "--group");

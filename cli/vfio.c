@@ -337,17 +337,26 @@ int vfio_cap_walk(const void *buf, size_t len, size_t min, uint32_t first,
 	uint32_t off = first;
 
 	for (int i = 0; off; i++) {
-		const struct vfio_info_cap_header *hdr;
+		struct vfio_info_cap_header *hdr;
 		int ret;
 
-		if (i >= 64 || off < min || off % 8 ||
+		/*
+		 * 6.1 packs capabilities on 4-byte boundaries (later kernels
+		 * align them to 8) and some hold 64-bit fields: each is read
+		 * from an aligned copy of the rest of the buffer.
+		 */
+		if (i >= 64 || off < min || off % 4 ||
 		    (size_t)off + sizeof(*hdr) > len)
 			return -EPROTO;
-		hdr = (const void *)(base + off);
+		hdr = malloc(len - off);
+		if (!hdr)
+			return -ENOMEM;
+		memcpy(hdr, base + off, len - off);
 		ret = fn(hdr, len - off, arg);
+		off = hdr->next;
+		free(hdr);
 		if (ret)
 			return ret;
-		off = hdr->next;
 	}
 	return 0;
 }

@@ -276,9 +276,17 @@ bind_edu3() {
 @test "hold --group: failures are one line with the right status" {
 	module_load
 	bind_edu3
-	ctl 1 hold --group "$GROUP" --group "$GROUP" </dev/null
+	# a group opens once: giving it twice is a usage error, as for caps
+	ctl 2 hold --group "$GROUP" --group "$GROUP" </dev/null
+	assert_stderr_contains "--group $GROUP is given twice"
+	assert_output ""
+	# another process (this shell) has the group open
+	local busy
+	exec {busy}<>"/dev/vfio/$GROUP"
+	ctl 1 hold --group "$GROUP" </dev/null
 	assert_stderr "vfiopasidctl: hold: VFIO group $GROUP: /dev/vfio/$GROUP is busy: another process has it open (a VFIO group is opened by one process at a time)"
 	assert_output ""
+	exec {busy}>&-
 	ctl_as_nobody 4 hold --group "$GROUP" </dev/null
 	vm_vfio_bind --unbind --edu 3
 	ctl 1 hold --group "$GROUP" </dev/null

@@ -70,14 +70,7 @@ static error_t caps_parse(int key, char *arg, struct argp_state *state)
 	case OPT_GROUP:
 		if (parse_u32(arg, &g))
 			usage_die(a->ctx, "--group '%s' is not a number", arg);
-		for (int i = 0; i < a->ngroups; i++)
-			if (a->groups[i] == g)
-				usage_die(a->ctx, "--group %u is given twice",
-					  g);
-		if (a->ngroups == MAX_GROUPS)
-			usage_die(a->ctx, "at most %d --group options",
-				  MAX_GROUPS);
-		a->groups[a->ngroups++] = g;
+		group_arg_add(a->ctx, a->groups, &a->ngroups, g);
 		return 0;
 	case ARGP_KEY_ARG:
 		usage_die(a->ctx, "unexpected argument '%s'", arg);

@@ -84,20 +84,10 @@ static error_t hold_parse(int key, char *arg, struct argp_state *state)
 		a->max = num(a, "--max", arg);
 		a->have_max = true;
 		return 0;
-	case OPT_GROUP: {
-		uint32_t g = num(a, "--group", arg);
-
-		/* a VFIO group is opened once: a second open would fail */
-		for (int i = 0; i < a->ngroups; i++)
-			if (a->groups[i] == g)
-				usage_die(a->ctx, "--group %u is given twice",
-					  g);
-		if (a->ngroups == MAX_GROUPS)
-			usage_die(a->ctx, "at most %d --group options",
-				  MAX_GROUPS);
-		a->groups[a->ngroups++] = g;
+	case OPT_GROUP:
+		group_arg_add(a->ctx, a->groups, &a->ngroups,
+			      num(a, "--group", arg));
 		return 0;
-	}
 	case ARGP_KEY_ARG:
 		/* COMMAND: it and everything after it are its own */
 		a->cmd = &state->argv[state->next - 1];

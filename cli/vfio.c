@@ -330,6 +330,17 @@ int pasid_attach_group(struct ctx *ctx, int fd, uint32_t group, int gfd)
 	}
 }
 
+void group_arg_add(const struct ctx *ctx, uint32_t *groups, int *n,
+		   uint32_t g)
+{
+	for (int i = 0; i < *n; i++)
+		if (groups[i] == g)
+			usage_die(ctx, "--group %u is given twice", g);
+	if (*n == MAX_GROUPS)
+		usage_die(ctx, "at most %d --group options", MAX_GROUPS);
+	groups[(*n)++] = g;
+}
+
 int vfio_cap_walk(const void *buf, size_t len, size_t min, uint32_t first,
 		  vfio_cap_fn fn, void *arg)
 {

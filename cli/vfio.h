@@ -28,6 +28,14 @@ struct vfio_info_cap_header;
 int vfio_group_open(struct ctx *ctx, uint32_t group, int *fd);
 
 /*
+ * Group @g of a --group option, added to @groups (*@n of MAX_GROUPS): a
+ * usage error when it is given twice (a VFIO group opens once) or when
+ * there are too many.
+ */
+void group_arg_add(const struct ctx *ctx, uint32_t *groups, int *n,
+		   uint32_t g);
+
+/*
  * Open the module's device (ctx->device) read-write, close-on-exec.  On
  * failure prints one line and returns the exit status: 3 when the module
  * is not loaded or the node is missing, 4 without permission; 0 on

@@ -42,6 +42,7 @@ check: deps
 tests:
 	$(MAKE) -C tests/ioctl
 	$(MAKE) -C tests/mdev KDIR=$(KDIR) W=1
+	$(MAKE) -C tests/fault KDIR=$(KDIR) W=1
 
 test-unit: cli
 	$(MAKE) -C cli test
@@ -162,6 +163,7 @@ clean:
 	-$(MAKE) -C cli clean
 	-$(MAKE) -C tests/ioctl clean
 	-$(MAKE) -C tests/mdev KDIR=$(KDIR) clean
+	-$(MAKE) -C tests/fault KDIR=$(KDIR) clean
 	rm -rf .vm build
 
 .PHONY: all module cli tests deps check test-unit demo shell lint clean \

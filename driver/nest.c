@@ -57,6 +57,9 @@ static int vp_emu_bind_dev(struct vp_dev *d, u32 pasid,
 {
 	if (!d->backed)
 		return -EOPNOTSUPP;
+	/* programming a device can fail: fault injection stands for that */
+	if (vp_fail("bind-dev"))
+		return -ENOMEM;
 	d->binds++;
 	return 0;
 }
@@ -205,7 +208,7 @@ static void vp_group_free(struct vp_group *g)
 		vp_dev_release(&g->devs[i]);
 	iommu_group_put(g->group);
 	fput(g->file);
-	kfree(g);
+	vp_free(g);
 }
 
 /* A group record for the VFIO group file behind @fd, with its devices */
@@ -227,7 +230,7 @@ static struct vp_group *vp_group_get(int fd)
 	}
 
 	iommu_group_for_each_dev(group, &room, vp_count_dev);
-	g = kzalloc(struct_size(g, devs, room), GFP_KERNEL);
+	g = vp_zalloc(struct_size(g, devs, room), "group");
 	if (!g) {
 		iommu_group_put(group);
 		fdput(f);
@@ -493,21 +496,30 @@ static struct vp_pasid *vp_pasid_state_get(struct vp_vm *vm, u32 pasid,
 
 	if (st)
 		return st;
-	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	st = vp_zalloc(sizeof(*st), "pasid-state");
 	if (!st)
 		return ERR_PTR(-ENOMEM);
 	/* replaces a present entry: needs no memory, cannot fail */
 	old = xa_store(&vm->pasids, pasid, st, GFP_KERNEL);
 	if (xa_is_err(old)) {
-		kfree(st);
+		vp_free(st);
 		return ERR_PTR(xa_err(old));
 	}
 	return st;
 }
 
+/* Undo vp_pasid_state_get() of a plain PASID: it is plain again */
+static void vp_pasid_state_drop(struct vp_vm *vm, u32 pasid,
+				struct vp_pasid *st)
+{
+	/* replaces a present entry: needs no memory, cannot fail */
+	xa_store(&vm->pasids, pasid, xa_mk_value(0), GFP_KERNEL);
+	vp_free(st);
+}
+
 int vp_vm_bind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data)
 {
-	struct vp_pasid *st;
+	struct vp_pasid *st, saved;
 	struct vp_group *g;
 	u32 pasid;
 	void *entry;
@@ -541,6 +553,7 @@ int vp_vm_bind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data)
 		goto out;
 	}
 
+	saved = *st;
 	st->addr_width = data->addr_width;
 	st->flags = data->flags;
 	st->gpasid = data->flags & IOMMU_SVA_GPASID_VAL ? data->gpasid : 0;
@@ -556,6 +569,11 @@ int vp_vm_bind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data)
 			list_for_each_entry_continue_reverse(g, &vm->groups,
 							     node)
 				vp_group_unbind_n(g, pasid, st, g->ndev);
+			/* a refused bind leaves the PASID as it found it */
+			if (vp_pasid_state(entry))
+				*st = saved;
+			else
+				vp_pasid_state_drop(vm, pasid, st);
 			goto out;
 		}
 	}

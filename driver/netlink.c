@@ -92,7 +92,7 @@ static int vp_reply(struct genl_info *info, u8 cmd,
 	void *hdr;
 	int ret;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = vp_fail("nl-reply") ? NULL : genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &vp_family, 0, cmd);
@@ -571,7 +571,9 @@ static void vp_nl_event(u8 cmd, int (*fill)(struct sk_buff *skb,
 
 	if (!vp_nl_listeners())
 		return;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	/* events are best effort: one that cannot be made is not sent */
+	msg = vp_fail("nl-event") ? NULL :
+		genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &vp_family, 0, cmd);

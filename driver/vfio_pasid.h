@@ -13,6 +13,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -219,6 +220,45 @@ int vp_set_default_quota(u32 quota);
 static inline u32 vp_pool_size(void)
 {
 	return vp_pasid_max - vp_pasid_min + 1;
+}
+
+/*
+ * fault.c, in test builds only (VP_FAULT_INJECT): allocation-failure
+ * injection.  vp_fail(@site) is an injection point: true when it must fail.
+ */
+#ifdef VP_FAULT_INJECT
+bool vp_fail(const char *site);
+void vp_live_inc(const void *p);
+void vp_live_dec(const void *p);
+#else
+static inline bool vp_fail(const char *site)
+{
+	return false;
+}
+
+static inline void vp_live_inc(const void *p)
+{
+}
+
+static inline void vp_live_dec(const void *p)
+{
+}
+#endif
+
+/* kzalloc() of an object of ours (VM, group, PASID state): an injection point */
+static inline void *vp_zalloc(size_t size, const char *site)
+{
+	void *p = vp_fail(site) ? NULL : kzalloc(size, GFP_KERNEL);
+
+	vp_live_inc(p);
+	return p;
+}
+
+/* kfree() of what vp_zalloc() gave */
+static inline void vp_free(const void *p)
+{
+	vp_live_dec(p);
+	kfree(p);
 }
 
 /* vm.c */

@@ -93,14 +93,15 @@ static struct vp_vm *vp_vm_create(struct mm_struct *mm)
 
 	lockdep_assert_held(&vp_lock);
 
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	vm = vp_zalloc(sizeof(*vm), "vm");
 	if (!vm)
 		return ERR_PTR(-ENOMEM);
 
-	ret = xa_alloc_cyclic(&vp_vms, &vm->id, vm, xa_limit_31b,
-			      &vp_next_vm_id, GFP_KERNEL);
+	ret = vp_fail("vm-id") ? -ENOMEM :
+		xa_alloc_cyclic(&vp_vms, &vm->id, vm, xa_limit_31b,
+				&vp_next_vm_id, GFP_KERNEL);
 	if (ret < 0) {
-		kfree(vm);
+		vp_free(vm);
 		return ERR_PTR(ret);
 	}
 
@@ -200,7 +201,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 		st = vp_pasid_state(entry);
 		rec.pasid = pasid;
 		rec.bound = st && st->bound;
-		kfree(st);
+		vp_free(st);
 		ioasid_free(pasid);
 		vp_log_add(&rec);
 		if (notify)
@@ -224,7 +225,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 
 	mmdrop(vm->mm);
 	mutex_destroy(&vm->lock);
-	kfree(vm);
+	vp_free(vm);
 }
 
 void vp_vm_put(struct vp_vm *vm)
@@ -276,14 +277,16 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 		ret = -ENOSPC;
 		goto out;
 	}
-	if (!vp_range_full(min, max))
+	/* the allocator tells no reason: a failure of its is a full pool */
+	if (!vp_range_full(min, max) && !vp_fail("ioasid"))
 		pasid = ioasid_alloc(&vp_ioasid_set, min, max, NULL);
 	if (!pasid_valid(pasid)) {
 		atomic64_inc(&vp_stats.pool_refusals);
 		ret = -ENOSPC;
 		goto out;
 	}
-	ret = xa_insert(&vm->pasids, pasid, xa_mk_value(0), GFP_KERNEL);
+	ret = vp_fail("pasid-xa") ? -ENOMEM :
+		xa_insert(&vm->pasids, pasid, xa_mk_value(0), GFP_KERNEL);
 	if (ret) {
 		ioasid_free(pasid);
 		goto out;
@@ -312,7 +315,7 @@ int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 	if (st && st->bound)
 		vp_pasid_unbind(vm, pasid, st);
 	xa_erase(&vm->pasids, pasid);
-	kfree(st);
+	vp_free(st);
 	ioasid_free(pasid);
 	vm->count--;
 	mutex_unlock(&vm->lock);

@@ -188,7 +188,8 @@ static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
 		return -EINVAL;
 
 	vp_vm_snapshot(vm, &vi);
-	nesting = vp_vm_nesting(vm);
+	/* a VMM may bind once a group is attached, if the backend nests */
+	nesting = vp_be->nesting && vi.ngroups;
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->vm_id = vi.id;
@@ -415,8 +416,10 @@ static int vp_check_params(void)
 
 /*
  * Teardown order is the reverse of this: the device first (no new VM), then
- * the admin API, then the VM registry, which is empty by then because the
- * module cannot be removed while a descriptor is open.
+ * the admin API (genl_unregister_family() waits for requests in flight),
+ * then the VM registry, which is empty by then because the module cannot be
+ * removed while a descriptor is open or a dump is in flight.  Locks and the
+ * teardown of a VM: vm.c.
  */
 static int __init vp_init(void)
 {

@@ -107,24 +107,8 @@ int vp_backend_init(void)
 	return -EINVAL;
 }
 
-/* Whether a VMM of @vm may bind now: a group attached and nesting */
-bool vp_vm_nesting(struct vp_vm *vm)
-{
-	bool ret;
-
-	mutex_lock(&vm->lock);
-	ret = vp_be->nesting && vm->ngroups;
-	mutex_unlock(&vm->lock);
-	return ret;
-}
-
 /* ------------------------------------------------------------------ */
 /* Groups                                                              */
-
-static struct iommu_group *vp_file_iommu_group(struct file *file)
-{
-	return vp_compat_vfio_group(file);
-}
 
 /* A mediated device, without needing the mdev module */
 static bool vp_dev_is_mdev(struct device *dev)
@@ -223,7 +207,7 @@ static struct vp_group *vp_group_get(int fd)
 	f = fdget(fd);
 	if (!f.file)
 		return ERR_PTR(-EBADF);
-	group = vp_file_iommu_group(f.file);
+	group = vp_compat_vfio_group(f.file);
 	if (!group) {
 		fdput(f);
 		return ERR_PTR(-EINVAL);
@@ -394,7 +378,7 @@ int vp_vm_detach_group(struct vp_vm *vm, int fd)
 	f = fdget(fd);
 	if (!f.file)
 		return -EBADF;
-	group = vp_file_iommu_group(f.file);
+	group = vp_compat_vfio_group(f.file);
 	fdput(f);
 	if (!group)
 		return -EINVAL;

@@ -300,7 +300,6 @@ int vp_vm_bind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data);
 int vp_vm_unbind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data);
 int vp_vm_invalidate(struct vp_vm *vm,
 		     const struct iommu_cache_invalidate_info *inv);
-bool vp_vm_nesting(struct vp_vm *vm);
 
 /* reclaim log */
 typedef int (*vp_log_visit_t)(const struct vp_reclaim_rec *rec, void *arg);

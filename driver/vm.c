@@ -6,22 +6,45 @@
  *
  * Lock order, outermost first:
  *
- *   vp_lock      mutex     the VM registry: vp_vms, vp_vm_by_mm, vm->users
- *   vm->lock     mutex     one VM's quota, count, bound count and PASIDs
- *   vp_log_lock  spinlock  the reclaim log ring
+ *   nlk->cb_mutex    mutex     netlink's, held around our dump callbacks
+ *   vp_lock          mutex     the VM registry: vp_vms, vp_vm_by_mm, vm->users
+ *   vm->lock         mutex     one VM: quota, counts, PASIDs, groups, bindings
+ *   group->mutex     mutex     an IOMMU group's (iommu_group_for_each_dev(),
+ *                              iommu_group_get()); attach takes it before
+ *                              vm->lock, never under it
+ *   ioasid_allocator_lock      the ioasid allocator's spinlock, only ever
+ *                              under vm->lock or no lock of ours, so no
+ *                              global lock of ours is held across it
+ *   vp_log_lock      spinlock  the reclaim log ring
+ *   vp_fail_lock     spinlock  fault injection (test builds, fault.c)
  *
- * The ioasid allocator's own spinlock is only ever taken under vm->lock, so
- * no global lock of ours is held across the allocator.  Netlink
- * notifications are sent with only vm->lock held, or none.
+ * Under the spinlocks nothing sleeps or allocates: a dump of the reclaim
+ * log only fills the skb netlink gave it.  Nothing copies to or from user
+ * space under vm->lock or vp_lock: ioctls copy in before and out after.
+ * Events are sent with vm->lock held (reclaim) or no lock of ours, never
+ * under vp_lock.  A generic netlink request runs under netlink's cb_lock
+ * read side, which genl_unregister_family() takes for writing: unloading
+ * waits for requests in flight.
  *
  * Life of a VM: the first open() by an mm creates it (users = 1, mm pinned
  * with mmgrab()), every further open() by a process of that mm takes
  * another user.  The last release() unlinks it from the registry under
- * vp_lock, so no lookup can find it afterwards, then reclaims it: bindings
- * first, then every PASID, each logged, then its groups are let go (their
- * files, IOMMU groups and devices), then the mm is dropped.  Nothing
- * else can reach an unlinked VM, and the module cannot be removed while a
- * descriptor is open, so the registry is empty at module exit.
+ * vp_lock, so no lookup (ioctl of another descriptor, admin request, dump)
+ * can find it afterwards.  Teardown of an unlinked VM, in order:
+ *
+ *   1. under vm->lock, each PASID: its binding off every device, then the
+ *      PASID back to the allocator, a reclaim log record and an event;
+ *   2. its groups let go: any binding left off their devices, then each
+ *      device's references, the IOMMU group's and the group file's (fput()
+ *      only queues the file's release, so none of VFIO's locks nest in
+ *      ours);
+ *   3. the VM_DEL event, the mm dropped, the VM freed.
+ *
+ * Detach of a group narrows the bindings to the other groups (or removes
+ * them, for the last group) before the group is unlinked and let go.  The
+ * module cannot be removed while a descriptor is open (the device's fops
+ * owner) or a dump is in flight (netlink holds the family's module for it),
+ * so the registry is empty at module exit; module teardown is in main.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -167,8 +190,8 @@ static void vp_log_add(struct vp_reclaim_rec *rec)
 }
 
 /*
- * Give back everything an unlinked VM holds: bindings first, then each
- * PASID, one reclaim log record each.  Runs in release(), possibly while the
+ * Give back everything an unlinked VM holds: each PASID, its binding first,
+ * one reclaim log record each, then its groups.  Runs in release(), possibly while the
  * owner exits: it needs only the pinned mm structure, never the address
  * space.
  */
@@ -189,18 +212,13 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 	memcpy(rec.comm, vm->comm, sizeof(rec.comm));
 
 	mutex_lock(&vm->lock);
-	/* bindings first: record which PASIDs had one */
-	xa_for_each(&vm->pasids, pasid, entry) {
-		st = vp_pasid_state(entry);
-		if (st && st->bound) {
-			vp_pasid_unbind(vm, pasid, st);
-			st->bound = true;
-		}
-	}
 	xa_for_each(&vm->pasids, pasid, entry) {
 		st = vp_pasid_state(entry);
 		rec.pasid = pasid;
 		rec.bound = st && st->bound;
+		/* a PASID's binding goes before the PASID */
+		if (rec.bound)
+			vp_pasid_unbind(vm, pasid, st);
 		vp_free(st);
 		ioasid_free(pasid);
 		vp_log_add(&rec);

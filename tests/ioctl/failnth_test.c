@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * failnth_test - every operation of vfio_pasid with each of its allocations
+ * failing in turn
+ *
+ * Copyright (C) 2026 The vfio-pasid authors
+ *
+ * Runs in the test VM (tests/vm/run -- tests/ioctl/failnth_test) against
+ * the module's fault-injection build, tests/fault/vfio_pasid.ko (driver/
+ * fault.c): writing N to its parameter fail_nth makes the N-th injection
+ * point our process reaches fail, and fail_site names it.
+ *
+ * For each ioctl and generic netlink command, from a fixture built afresh
+ * each time: N = 1, 2, 3, ... until the operation runs without reaching
+ * the N-th point.  After each injected failure the operation must have
+ * failed with ENOMEM (ENOSPC where the PASID allocator failed: it tells no
+ * reason) and changed nothing: the counters but the refusal counters, every
+ * VM, PASID and device the admin API shows, and the module's live objects
+ * (fail_live) are what they were.  Event messages are best effort: an
+ * operation whose event could not be made succeeds.  The sites reached, in
+ * order, must be the ones the operation is known to have, so a path that
+ * stops allocating (or starts) is seen.  After every step the fixture is
+ * torn down and the module must be idle with no object alive.
+ *
+ * The module is loaded with backend=emulated; edu devices 0 and 1, bound
+ * to vfio-pci, give the two VFIO groups (one device each).  A socket of
+ * ours listens to the monitor group, so that events are made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "tap.h"
+
+#define FAULT_KO	"tests/fault/vfio_pasid.ko"
+#define PARAMS		"backend=emulated pasid_max=64 default_quota=16"
+#define QUOTA		16
+#define VFIO_BIND	"tests/vm/vfio-bind"
+#define FAIL_PARAM(x)	MOD_SYSFS "/parameters/fail_" x
+#define MAX_STEPS	32
+
+static bool loaded;
+static int mon_fd = -1;		/* subscribed to the monitor group */
+
+/* ------------------------------------------------------------------ */
+/* The injection parameters                                            */
+
+static int param_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static long param_long(const char *path)
+{
+	char buf[32];
+
+	if (param_read(path, buf, sizeof(buf))) {
+		tap_fail("read %s: %s", path, errno_name(errno));
+		return -1;
+	}
+	return strtol(buf, NULL, 10);
+}
+
+/* Arm (n > 0) or disarm (0) the injection, for this process */
+static bool fail_nth(unsigned int n)
+{
+	char buf[16];
+	int fd, len;
+	bool ok;
+
+	fd = open(FAIL_PARAM("nth"), O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		tap_fail("open %s: %s", FAIL_PARAM("nth"), errno_name(errno));
+		return false;
+	}
+	len = snprintf(buf, sizeof(buf), "%u", n);
+	ok = write(fd, buf, len) == len;
+	if (!ok)
+		tap_fail("write %s: %s", FAIL_PARAM("nth"), errno_name(errno));
+	close(fd);
+	return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Generic netlink beyond common.c: two attributes, the monitor group  */
+
+/* A do request with two u32 attributes; 0 or a negative errno */
+static int nl_do2(uint8_t cmd, uint16_t t1, uint32_t v1, uint16_t t2,
+		  uint32_t v2)
+{
+	char buf[NL_SBUF_SIZE] __attribute__((aligned(8)));
+	char rbuf[8192] __attribute__((aligned(8)));
+	struct nl_attr a = { t1, sizeof(v1), &v1 };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	uint32_t seq = ++nl_seq;
+	struct nlattr *na;
+	size_t len;
+
+	len = nl_build(buf, nl_family, cmd, NLM_F_ACK, seq, &a);
+	na = (struct nlattr *)(buf + len);
+	na->nla_type = t2;
+	na->nla_len = NLA_HDRLEN + sizeof(v2);
+	memcpy(nla_data(na), &v2, sizeof(v2));
+	nlh->nlmsg_len = len + NLA_ALIGN(na->nla_len);
+	if (send(nl_fd, buf, nlh->nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);
+		int left;
+
+		if (n < 0)
+			return -errno;
+		left = n;
+		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, left);
+		     nlh = NLMSG_NEXT(nlh, left))
+			if (nlh->nlmsg_seq == seq &&
+			    nlh->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(nlh))->error;
+	}
+}
+
+struct mcast {
+	const char	*name;
+	uint32_t	id;
+};
+
+static void mcast_cb(struct nlattr **tb, void *arg)
+{
+	struct nlattr *grp[CTRL_ATTR_MCAST_GRP_MAX + 1], *g;
+	struct mcast *m = arg;
+	char name[32];
+	int left;
+
+	if (!tb[CTRL_ATTR_MCAST_GROUPS])
+		return;
+	g = nla_data(tb[CTRL_ATTR_MCAST_GROUPS]);
+	left = tb[CTRL_ATTR_MCAST_GROUPS]->nla_len - NLA_HDRLEN;
+	for (; left >= NLA_HDRLEN && g->nla_len >= NLA_HDRLEN &&
+	       g->nla_len <= left;
+	     left -= NLA_ALIGN(g->nla_len),
+	     g = (struct nlattr *)((char *)g + NLA_ALIGN(g->nla_len))) {
+		nl_parse(grp, CTRL_ATTR_MCAST_GRP_MAX, nla_data(g),
+			 g->nla_len - NLA_HDRLEN);
+		nla_str(grp[CTRL_ATTR_MCAST_GRP_NAME], name, sizeof(name));
+		if (!strcmp(name, m->name))
+			m->id = nla_u32(grp[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+}
+
+/* A socket of ours in the monitor group: events are made from then on */
+static bool monitor_join(void)
+{
+	struct nl_attr a = { CTRL_ATTR_FAMILY_NAME, sizeof(VFIO_PASID_FAMILY_NAME),
+			     VFIO_PASID_FAMILY_NAME };
+	struct mcast m = { VFIO_PASID_MCGRP_MONITOR, 0 };
+	int ret;
+
+	ret = nl_request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, false, &a,
+			 CTRL_ATTR_MAX, mcast_cb, &m);
+	if (ret || !m.id) {
+		tap_fail("monitor group of %s: %s", VFIO_PASID_FAMILY_NAME,
+			 ret ? errno_name(-ret) : "not found");
+		return false;
+	}
+	mon_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			NETLINK_GENERIC);
+	if (mon_fd < 0 ||
+	    setsockopt(mon_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &m.id,
+		       sizeof(m.id))) {
+		tap_fail("join the monitor group: %s", errno_name(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Events read and dropped: the listener must not fill up */
+static void monitor_drain(void)
+{
+	char buf[8192];
+
+	while (mon_fd >= 0 && recv(mon_fd, buf, sizeof(buf), 0) > 0)
+		;
+}
+
+/* ------------------------------------------------------------------ */
+/* What the module shows: compared before and after a failure          */
+
+struct dev_rec {
+	uint32_t	vm_id, binds;
+	char		name[64];
+};
+
+struct dev_list {
+	unsigned int	n, lost;
+	struct dev_rec	v[8];
+};
+
+static void dev_cb(struct nlattr **tb, void *arg)
+{
+	struct dev_rec *r = LIST_NEXT((struct dev_list *)arg);
+
+	if (!r)
+		return;
+	r->vm_id = nla_u32(tb[VFIO_PASID_A_VM_ID]);
+	r->binds = nla_u32(tb[VFIO_PASID_A_DEV_BINDS]);
+	nla_str(tb[VFIO_PASID_A_DEV_NAME], r->name, sizeof(r->name));
+}
+
+struct snap {
+	struct stats		s;
+	struct vm_list		vms;
+	struct pasid_list	pasids;
+	struct dev_list		devs;
+	long			live;
+};
+
+static bool snap_take(struct snap *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	if (!stats_now(&sn->s))
+		return false;
+	/* refusals are counted: a failure is one */
+	sn->s.quota_refusals = 0;
+	sn->s.pool_refusals = 0;
+	if (vm_dump(&sn->vms) || pasid_dump(VFIO_PASID_CMD_PASID_GET, 0,
+					    &sn->pasids) ||
+	    nl_dump_vm(VFIO_PASID_CMD_DEVICE_GET, 0, dev_cb, &sn->devs)) {
+		tap_fail("dumps of the admin API failed: %s", nl_extack);
+		return false;
+	}
+	if (sn->vms.lost || sn->pasids.lost || sn->devs.lost) {
+		tap_fail("a dump had more entries than the test keeps");
+		return false;
+	}
+	sn->live = param_long(FAIL_PARAM("live"));
+	return sn->live >= 0;
+}
+
+/* @a and @b must be the same; @what says when */
+static void snap_same(const struct snap *a, const struct snap *b,
+		      const char *what)
+{
+	EXPECT_TRUE(!memcmp(&a->s, &b->s, sizeof(a->s)),
+		    "%s: the counters changed (in use %u -> %u, allocated %llu -> %llu, binds %llu -> %llu, invalidations %llu -> %llu)",
+		    what, a->s.in_use, b->s.in_use,
+		    (unsigned long long)a->s.allocated,
+		    (unsigned long long)b->s.allocated,
+		    (unsigned long long)a->s.binds,
+		    (unsigned long long)b->s.binds,
+		    (unsigned long long)a->s.invalidations,
+		    (unsigned long long)b->s.invalidations);
+	EXPECT_TRUE(a->vms.n == b->vms.n &&
+		    !memcmp(a->vms.v, b->vms.v, a->vms.n * sizeof(a->vms.v[0])),
+		    "%s: the VMs changed (%u -> %u)", what, a->vms.n, b->vms.n);
+	EXPECT_TRUE(a->pasids.n == b->pasids.n &&
+		    !memcmp(a->pasids.v, b->pasids.v,
+			    a->pasids.n * sizeof(a->pasids.v[0])),
+		    "%s: the PASIDs changed (%u -> %u)", what, a->pasids.n,
+		    b->pasids.n);
+	EXPECT_TRUE(a->devs.n == b->devs.n &&
+		    !memcmp(a->devs.v, b->devs.v, a->devs.n * sizeof(a->devs.v[0])),
+		    "%s: the devices changed (%u -> %u)", what, a->devs.n,
+		    b->devs.n);
+	EXPECT_TRUE(a->live == b->live, "%s: live objects %ld -> %ld", what,
+		    a->live, b->live);
+}
+
+/* ------------------------------------------------------------------ */
+/* The VFIO groups                                                     */
+
+struct vgroup {
+	int	edu;
+	int	num;		/* IOMMU group number, -1 unknown */
+	bool	bound_here;	/* we bound it to vfio-pci: unbind at the end */
+};
+
+static struct vgroup groups[2] = { { 0, -1, false }, { 1, -1, false } };
+
+/* The first line of @cmd's output into @out; its exit status or -1 */
+static int cmd_line(const char *cmd, char *out, size_t size)
+{
+	char buf[256];
+	FILE *f;
+	int st;
+
+	out[0] = '\0';
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		snprintf(out, size, "%.*s", (int)strcspn(buf, "\n"), buf);
+	while (fgets(buf, sizeof(buf), f))
+		;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Whether edu device @n is bound to vfio-pci already */
+static bool edu_on_vfio(int n)
+{
+	char cmd[128], bdf[64], path[160], link[256];
+	ssize_t len;
+
+	snprintf(cmd, sizeof(cmd), VFIO_BIND " --list | sed -n %dp", n + 1);
+	if (cmd_line(cmd, bdf, sizeof(bdf)) || !bdf[0])
+		return false;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0)
+		return false;
+	link[len] = '\0';
+	return strstr(link, "/vfio-pci") != NULL;
+}
+
+static bool groups_setup(void)
+{
+	char cmd[128], out[64];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(groups); i++) {
+		struct vgroup *g = &groups[i];
+
+		g->bound_here = !edu_on_vfio(g->edu);
+		snprintf(cmd, sizeof(cmd), VFIO_BIND " --edu %d 2>&1", g->edu);
+		if (cmd_line(cmd, out, sizeof(out)) || !out[0]) {
+			tap_fail("%s: %s", cmd, out);
+			return false;
+		}
+		g->num = atoi(out);
+	}
+	return true;
+}
+
+static void groups_release(void)
+{
+	char cmd[128], out[256];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(groups); i++) {
+		if (!groups[i].bound_here || groups[i].num < 0)
+			continue;
+		snprintf(cmd, sizeof(cmd), VFIO_BIND " --unbind --edu %d 2>&1",
+			 groups[i].edu);
+		if (cmd_line(cmd, out, sizeof(out)))
+			tap_fail("%s: %s", cmd, out);
+		groups[i].num = -1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Fixtures: the state an operation starts from, built without faults */
+
+struct fx {
+	int		fd;		/* the VM, -1 none */
+	int		gfd[2];		/* group files, -1 none */
+	uint32_t	vm_id;
+	uint32_t	pasid[2];
+};
+
+enum level {
+	FX_NONE,	/* nothing open */
+	FX_VM,		/* a VM */
+	FX_PASIDS,	/* a VM with two PASIDs, both group files open */
+	FX_GROUP,	/* ... group 0 attached */
+	FX_GROUPS,	/* ... groups 0 and 1 attached */
+	FX_BOUND,	/* ... PASID 0 bound */
+	FX_BOUND1,	/* group 0 attached, both PASIDs bound */
+	FX_INVAL,	/* groups 0 and 1, PASID 0 invalidated, not bound */
+};
+
+struct bind_msg {
+	struct vfio_iommu_type1_bind		hdr;
+	struct iommu_gpasid_bind_data		data;
+};
+
+static int do_bind(struct fx *f, uint32_t op, unsigned int i)
+{
+	struct bind_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.argsz = sizeof(m);
+	m.hdr.flags = op;
+	m.data.argsz = sizeof(m.data);
+	m.data.version = IOMMU_GPASID_BIND_VERSION_1;
+	m.data.format = IOMMU_PASID_FORMAT_INTEL_VTD;
+	m.data.addr_width = 48;
+	m.data.gpgd = 0x12345000ULL;
+	m.data.hpasid = f->pasid[i];
+	m.data.flags = IOMMU_SVA_GPASID_VAL;
+	m.data.gpasid = 100 + i;
+	return ioctl(f->fd, VFIO_IOMMU_BIND, &m) ? -errno : 0;
+}
+
+static int do_invalidate(struct fx *f, unsigned int i)
+{
+	struct vfio_iommu_type1_cache_invalidate inv;
+	struct iommu_cache_invalidate_info *ci = &inv.cache_info;
+
+	memset(&inv, 0, sizeof(inv));
+	inv.argsz = sizeof(inv);
+	ci->argsz = sizeof(*ci);
+	ci->version = IOMMU_CACHE_INVALIDATE_INFO_VERSION_1;
+	ci->cache = IOMMU_CACHE_INV_TYPE_IOTLB;
+	ci->granularity = IOMMU_INV_GRANU_PASID;
+	ci->granu.pasid_info.flags = IOMMU_INV_PASID_FLAGS_PASID;
+	ci->granu.pasid_info.pasid = f->pasid[i];
+	return ioctl(f->fd, VFIO_IOMMU_CACHE_INVALIDATE, &inv) ? -errno : 0;
+}
+
+static int do_group(struct fx *f, bool attach, unsigned int i)
+{
+	struct vfio_pasid_group g = {
+		.argsz = sizeof(g),
+		.group_fd = f->gfd[i],
+	};
+
+	return ioctl(f->fd, attach ? VFIO_PASID_ATTACH_GROUP :
+		     VFIO_PASID_DETACH_GROUP, &g) ? -errno : 0;
+}
+
+static int do_alloc(struct fx *f, uint32_t *out)
+{
+	return pasid_alloc(f->fd, 1, 64, out) ? -errno : 0;
+}
+
+static int do_free(struct fx *f, unsigned int i)
+{
+	return pasid_free(f->fd, f->pasid[i]) ? -errno : 0;
+}
+
+static int group_open(unsigned int i)
+{
+	char path[64];
+	double deadline = now() + 2;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", groups[i].num);
+	/* a VFIO group opens once; a VM just released may still hold it */
+	while ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 && errno == EBUSY &&
+	       now() < deadline)
+		usleep(10000);
+	if (fd < 0)
+		tap_fail("open %s: %s", path, errno_name(errno));
+	return fd;
+}
+
+static void fx_down(struct fx *f)
+{
+	unsigned int i;
+
+	if (f->fd >= 0)
+		fd_close(f->fd);
+	for (i = 0; i < 2; i++)
+		if (f->gfd[i] >= 0)
+			close(f->gfd[i]);
+	f->fd = f->gfd[0] = f->gfd[1] = -1;
+	monitor_drain();
+}
+
+/* Build @lvl into @f; false (the test failed) when it cannot */
+static bool fx_up(struct fx *f, enum level lvl)
+{
+	unsigned int i;
+	int ret = 0;
+
+	f->fd = f->gfd[0] = f->gfd[1] = -1;
+	if (lvl == FX_NONE)
+		return true;
+	f->fd = dev_open();
+	if (f->fd < 0)
+		return false;
+	f->vm_id = vm_id_of(f->fd);
+	if (lvl == FX_VM)
+		return true;
+	for (i = 0; i < 2 && !ret; i++) {
+		ret = do_alloc(f, &f->pasid[i]);
+		f->gfd[i] = group_open(i);
+		if (f->gfd[i] < 0)
+			ret = -EBADF;
+	}
+	if (!ret && lvl != FX_PASIDS)
+		ret = do_group(f, true, 0);
+	if (!ret && (lvl == FX_GROUPS || lvl == FX_BOUND || lvl == FX_INVAL))
+		ret = do_group(f, true, 1);
+	if (!ret && (lvl == FX_BOUND || lvl == FX_BOUND1))
+		ret = do_bind(f, VFIO_IOMMU_BIND_GUEST_PGTBL, 0);
+	if (!ret && lvl == FX_BOUND1)
+		ret = do_bind(f, VFIO_IOMMU_BIND_GUEST_PGTBL, 1);
+	if (!ret && lvl == FX_INVAL)
+		ret = do_invalidate(f, 0);
+	if (ret) {
+		tap_fail("fixture %d: %s", lvl, errno_name(-ret));
+		fx_down(f);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The operations                                                      */
+
+struct op {
+	const char	*name;
+	enum level	lvl;
+	int		(*run)(struct fx *f);
+	const char	*sites;		/* the injection points, in order */
+};
+
+static int op_open(struct fx *f)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	fd_track(fd);
+	f->fd = fd;
+	return 0;
+}
+
+static int op_close(struct fx *f)
+{
+	int fd = f->fd;
+
+	f->fd = -1;
+	fd_untrack(fd);
+	return close(fd) ? -errno : 0;
+}
+
+static int op_alloc(struct fx *f)
+{
+	uint32_t p;
+
+	return do_alloc(f, &p);
+}
+
+static int op_free(struct fx *f)
+{
+	return do_free(f, 0);
+}
+
+static int op_quota(struct fx *f)
+{
+	struct vfio_iommu_type1_pasid_quota q = {
+		.argsz = sizeof(q),
+		.quota = QUOTA / 2,
+	};
+
+	return ioctl(f->fd, VFIO_IOMMU_SET_PASID_QUOTA, &q) ? -errno : 0;
+}
+
+static int op_info(struct fx *f)
+{
+	struct vfio_pasid_info info;
+
+	return get_info(f->fd, &info) ? -errno : 0;
+}
+
+static int op_attach(struct fx *f)
+{
+	return do_group(f, true, 1);
+}
+
+static int op_attach0(struct fx *f)
+{
+	return do_group(f, true, 0);
+}
+
+static int op_detach(struct fx *f)
+{
+	return do_group(f, false, 1);
+}
+
+static int op_bind(struct fx *f)
+{
+	return do_bind(f, VFIO_IOMMU_BIND_GUEST_PGTBL, 0);
+}
+
+static int op_unbind(struct fx *f)
+{
+	return do_bind(f, VFIO_IOMMU_UNBIND_GUEST_PGTBL, 0);
+}
+
+static int op_invalidate(struct fx *f)
+{
+	return do_invalidate(f, 0);
+}
+
+static int op_uapi_version(struct fx *f)
+{
+	int ret = ioctl(f->fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION);
+
+	return ret < 0 ? -errno : 0;
+}
+
+static int op_stats(struct fx *f)
+{
+	(void)f;
+	return nl_request(nl_family, VFIO_PASID_CMD_STATS_GET, false, NULL,
+			  VFIO_PASID_A_MAX, NULL, NULL);
+}
+
+static int op_vm_get(struct fx *f)
+{
+	struct nl_attr a = { VFIO_PASID_A_VM_ID, sizeof(f->vm_id), &f->vm_id };
+
+	return nl_request(nl_family, VFIO_PASID_CMD_VM_GET, false, &a,
+			  VFIO_PASID_A_MAX, NULL, NULL);
+}
+
+static int op_dump(struct fx *f, uint8_t cmd)
+{
+	(void)f;
+	return nl_request(nl_family, cmd, true, NULL, VFIO_PASID_A_MAX, NULL,
+			  NULL);
+}
+
+static int op_vm_dump(struct fx *f)
+{
+	return op_dump(f, VFIO_PASID_CMD_VM_GET);
+}
+
+static int op_pasid_dump(struct fx *f)
+{
+	return op_dump(f, VFIO_PASID_CMD_PASID_GET);
+}
+
+static int op_dev_dump(struct fx *f)
+{
+	return op_dump(f, VFIO_PASID_CMD_DEVICE_GET);
+}
+
+static int op_reclaim_dump(struct fx *f)
+{
+	return op_dump(f, VFIO_PASID_CMD_RECLAIM_GET);
+}
+
+static int op_quota_set(struct fx *f)
+{
+	return nl_do2(VFIO_PASID_CMD_QUOTA_SET, VFIO_PASID_A_VM_ID, f->vm_id,
+		      VFIO_PASID_A_QUOTA, QUOTA * 2);
+}
+
+static int op_default_get(struct fx *f)
+{
+	(void)f;
+	return nl_request(nl_family, VFIO_PASID_CMD_DEFAULT_QUOTA_GET, false,
+			  NULL, VFIO_PASID_A_MAX, NULL, NULL);
+}
+
+static int op_default_set(struct fx *f)
+{
+	uint32_t q = QUOTA + 1;
+	struct nl_attr a = { VFIO_PASID_A_DEFAULT_QUOTA, sizeof(q), &q };
+
+	(void)f;
+	return nl_request(nl_family, VFIO_PASID_CMD_DEFAULT_QUOTA_SET, false,
+			  &a, VFIO_PASID_A_MAX, NULL, NULL);
+}
+
+static int op_reclaim_clear(struct fx *f)
+{
+	(void)f;
+	return nl_request(nl_family, VFIO_PASID_CMD_RECLAIM_CLEAR, false, NULL,
+			  VFIO_PASID_A_MAX, NULL, NULL);
+}
+
+static const struct op ops[] = {
+	{ "open: a new VM", FX_NONE, op_open, "vm vm-id nl-event" },
+	{ "PASID_REQUEST alloc", FX_VM, op_alloc, "ioasid pasid-xa" },
+	{ "PASID_REQUEST free", FX_PASIDS, op_free, "" },
+	{ "PASID_REQUEST free of a bound PASID", FX_BOUND, op_free, "" },
+	{ "SET_PASID_QUOTA lower", FX_VM, op_quota, "nl-event" },
+	{ "GET_INFO with a group attached", FX_GROUP, op_info, "" },
+	{ "GET_IOMMU_UAPI_VERSION", FX_VM, op_uapi_version, "" },
+	{ "ATTACH_GROUP", FX_PASIDS, op_attach0, "group" },
+	{ "ATTACH_GROUP to a VM with two PASIDs bound", FX_BOUND1, op_attach,
+	  "group bind-dev bind-dev" },
+	{ "BIND on two groups", FX_GROUPS, op_bind,
+	  "pasid-state bind-dev bind-dev" },
+	{ "BIND of an invalidated PASID", FX_INVAL, op_bind,
+	  "bind-dev bind-dev" },
+	{ "UNBIND", FX_BOUND, op_unbind, "" },
+	{ "CACHE_INVALIDATE", FX_GROUPS, op_invalidate, "pasid-state" },
+	{ "CACHE_INVALIDATE again", FX_INVAL, op_invalidate, "" },
+	{ "DETACH_GROUP of a bound VM", FX_BOUND, op_detach, "" },
+	{ "close: reclaim of a bound VM with groups", FX_BOUND, op_close,
+	  "nl-event nl-event nl-event" },
+	{ "genl STATS_GET", FX_VM, op_stats, "nl-reply" },
+	{ "genl VM_GET", FX_VM, op_vm_get, "nl-reply" },
+	{ "genl VM_GET dump", FX_PASIDS, op_vm_dump, "" },
+	{ "genl PASID_GET dump", FX_BOUND, op_pasid_dump, "" },
+	{ "genl DEVICE_GET dump", FX_GROUPS, op_dev_dump, "" },
+	{ "genl RECLAIM_GET dump", FX_NONE, op_reclaim_dump, "" },
+	{ "genl QUOTA_SET", FX_VM, op_quota_set, "nl-event" },
+	{ "genl DEFAULT_QUOTA_GET", FX_NONE, op_default_get, "nl-reply" },
+	{ "genl DEFAULT_QUOTA_SET", FX_NONE, op_default_set, "nl-event" },
+	{ "genl RECLAIM_CLEAR", FX_NONE, op_reclaim_clear, "" },
+};
+
+/* The module as every step leaves it: idle, nothing alive, quota reset */
+static void back_to_idle(const char *what)
+{
+	uint32_t q = QUOTA;
+	struct nl_attr a = { VFIO_PASID_A_DEFAULT_QUOTA, sizeof(q), &q };
+	long live;
+
+	EXPECT_OK(nl_request(nl_family, VFIO_PASID_CMD_DEFAULT_QUOTA_SET, false,
+			     &a, VFIO_PASID_A_MAX, NULL, NULL));
+	check_idle(what);
+	live = param_long(FAIL_PARAM("live"));
+	EXPECT_TRUE(live == 0, "%s: %ld objects alive, expected 0", what, live);
+}
+
+/* One operation with its N-th injection point failing, N = 1, 2, ... */
+static void sweep(const struct op *op)
+{
+	char seen[256] = "", site[32], what[320];
+	unsigned int n;
+	struct snap before, after;
+	struct fx f;
+	long left;
+	int ret;
+
+	for (n = 1; n <= MAX_STEPS && !tap_failed(); n++) {
+		if (!fx_up(&f, op->lvl))
+			return;
+		if (!snap_take(&before) || !fail_nth(n)) {
+			fx_down(&f);
+			return;
+		}
+		ret = op->run(&f);
+		left = param_long(FAIL_PARAM("nth"));
+		/* before disarming, which clears it */
+		if (param_read(FAIL_PARAM("site"), site, sizeof(site)))
+			site[0] = '\0';
+		fail_nth(0);
+		snprintf(what, sizeof(what), "%s, point %u failing (%s)",
+			 op->name, n, site[0] ? site : "none reached");
+
+		if (left > 0) {
+			/* it ran without reaching point n: done */
+			EXPECT_TRUE(ret == 0, "%s: %s, expected success", what,
+				    errno_name(-ret));
+			fx_down(&f);
+			back_to_idle(what);
+			break;
+		}
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
+			 "%s%s", seen[0] ? " " : "", site);
+		if (ret == 0) {
+			/* only an event may be lost with success */
+			EXPECT_TRUE(!strcmp(site, "nl-event"),
+				    "%s: succeeded with %s failing", what, site);
+		} else {
+			int want = strcmp(site, "ioasid") ? -ENOMEM : -ENOSPC;
+
+			EXPECT_TRUE(ret == want, "%s: %s, expected %s", what,
+				    errno_name(-ret), errno_name(-want));
+			if (snap_take(&after))
+				snap_same(&before, &after, what);
+		}
+		fx_down(&f);
+		back_to_idle(what);
+	}
+	EXPECT_TRUE(n <= MAX_STEPS, "%s: still reaching points after %u",
+		    op->name, MAX_STEPS);
+	EXPECT_TRUE(tap_failed() || !strcmp(seen, op->sites),
+		    "%s: points reached \"%s\", expected \"%s\"", op->name, seen,
+		    op->sites);
+}
+
+/* ------------------------------------------------------------------ */
+/* The tests                                                           */
+
+static void test_load(void)
+{
+	if (!module_load_ok(PARAMS) || !family_resolve_ok())
+		return;
+	loaded = true;
+	EXPECT_TRUE(access(FAIL_PARAM("nth"), W_OK) == 0,
+		    "%s: no fail_nth: not the fault-injection build", module_path);
+	monitor_join();
+	groups_setup();
+}
+
+/* Armed by another process: nothing of ours fails, its count stays */
+static void test_other_process(void)
+{
+	struct fx f;
+	pid_t pid;
+	long left;
+	int st;
+
+	pid = fork();
+	ASSERT_TRUE(pid >= 0, "fork: %s", errno_name(errno));
+	if (pid == 0)
+		_exit(fail_nth(1) ? 0 : 1);
+	ASSERT_TRUE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0, "the child could not arm fail_nth");
+	if (fx_up(&f, FX_BOUND))
+		fx_down(&f);
+	left = param_long(FAIL_PARAM("nth"));
+	EXPECT_TRUE(left == 1, "fail_nth is %ld after our operations, expected 1 (armed by another process)",
+		    left);
+	fail_nth(0);
+	back_to_idle("armed by another process");
+}
+
+static unsigned int next_op;
+
+/* The next operation of ops[], each allocation failing in turn */
+static void test_sweep(void)
+{
+	sweep(&ops[next_op++]);
+}
+
+static void test_unload(void)
+{
+	if (mon_fd >= 0)
+		close(mon_fd);
+	mon_fd = -1;
+	groups_release();
+	if (module_unload_ok())
+		loaded = false;
+}
+
+#define N_TESTS	(ARRAY_SIZE(ops) + 3)
+
+static struct test tests[N_TESTS] = {
+	{ "load the fault-injection build (backend=emulated), bind edu 0 and 1",
+	  test_load, false },
+	{ "injection armed by another process fails nothing of ours",
+	  test_other_process, true },
+};
+
+/* One test per operation, then the unload */
+static void tests_fill(void)
+{
+	static char names[ARRAY_SIZE(ops)][128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		snprintf(names[i], sizeof(names[i]),
+			 "each allocation failing: %s", ops[i].name);
+		tests[2 + i] = (struct test){ names[i], test_sweep, true };
+	}
+	tests[N_TESTS - 1] = (struct test){ "unload", test_unload, true };
+}
+
+static bool module_loaded(void)
+{
+	return loaded;
+}
+
+static void after_test(const struct test *tc)
+{
+	(void)tc;
+	cleanup_test();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct harness h = {
+		.what = "Fails each allocation of each operation in turn (fault-injection build)",
+		.timeout = 600,
+		.tests = tests,
+		.n_tests = N_TESTS,
+		.loaded = module_loaded,
+		.after = after_test,
+	};
+
+	module_path = FAULT_KO;
+	tests_fill();
+	return harness_main(argc, argv, &h);
+}

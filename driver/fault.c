@@ -14,7 +14,9 @@
  * thread group) reaches from then on: that point fails as if memory ran
  * out, once, and fail_site names it.  Reading fail_nth tells how many
  * points are left before the failure: 0 once it has fired, or when nothing
- * is armed, more when the operation ended before reaching it.  fail_live
+ * is armed, more when the operation ended before reaching it.  Given at
+ * load (insmod ... fail_nth=N), it arms the loading process: module init's
+ * own allocations fail in turn.  fail_live
  * counts the objects of the module (VMs, groups, PASID states) alive, so a
  * test can tell a leak.  This is the pattern of the kernel's fail-nth
  * attribute, kept to the module and its test process.

@@ -437,7 +437,7 @@ static int __init vp_init(void)
 	if (ret)
 		goto err_vm;
 
-	ret = misc_register(&vp_misc);
+	ret = vp_fail("misc") ? -ENOMEM : misc_register(&vp_misc);
 	if (ret)
 		goto err_nl;
 

@@ -631,7 +631,7 @@ void vp_nl_reclaim_event(const struct vp_reclaim_rec *rec)
 
 int __init vp_nl_init(void)
 {
-	return genl_register_family(&vp_family);
+	return vp_fail("nl-family") ? -ENOMEM : genl_register_family(&vp_family);
 }
 
 void vp_nl_exit(void)

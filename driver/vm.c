@@ -80,8 +80,9 @@ static u64 vp_log_dropped;	/* records overwritten before being cleared */
 int vp_vm_init(void)
 {
 	if (vp_reclaim_log_size) {
-		vp_log = kvcalloc(vp_reclaim_log_size, sizeof(*vp_log),
-				  GFP_KERNEL);
+		vp_log = vp_fail("log") ? NULL :
+			kvcalloc(vp_reclaim_log_size, sizeof(*vp_log),
+				 GFP_KERNEL);
 		if (!vp_log)
 			return -ENOMEM;
 	}

@@ -22,6 +22,10 @@
  * stops allocating (or starts) is seen.  After every step the fixture is
  * torn down and the module must be idle with no object alive.
  *
+ * First module init itself: loaded with fail_nth=N, which arms the loading
+ * process, it must fail with ENOMEM and leave no module, device or family
+ * behind, until N passes its points.
+ *
  * The module is loaded with backend=emulated; edu devices 0 and 1, bound
  * to vfio-pci, give the two VFIO groups (one device each).  A socket of
  * ours listens to the monitor group, so that events are made.
@@ -790,6 +794,45 @@ static void sweep(const struct op *op)
 /* ------------------------------------------------------------------ */
 /* The tests                                                           */
 
+/* Module init's points, in order: the reclaim log, the family, the device */
+#define INIT_POINTS	3
+
+/* Loading, with init's N-th allocation failing, N = 1, 2, ... */
+static void test_load_sweep(void)
+{
+	char params[128];
+	unsigned int n;
+	long left;
+	int ret;
+
+	for (n = 1; n <= MAX_STEPS; n++) {
+		snprintf(params, sizeof(params), "%s fail_nth=%u", PARAMS, n);
+		ret = module_load(params);
+		if (!ret)
+			break;
+		EXPECT_TRUE(ret == -ENOMEM,
+			    "load with init's point %u failing: %s, expected ENOMEM",
+			    n, errno_name(-ret));
+		EXPECT_TRUE(!module_present(), "the module is there after a failed load");
+		EXPECT_TRUE(access(DEV_PATH, F_OK) && errno == ENOENT,
+			    "%s is there after a failed load", DEV_PATH);
+		EXPECT_TRUE(nl_resolve(VFIO_PASID_FAMILY_NAME) == -ENOENT,
+			    "the netlink family is there after a failed load");
+		if (tap_failed())
+			return;
+	}
+	ASSERT_TRUE(n <= MAX_STEPS, "the load still failed at point %u", n);
+	/* loaded: point n was not reached */
+	left = param_long(FAIL_PARAM("nth"));
+	EXPECT_TRUE(left > 0, "loaded with fail_nth=%u and %ld left: a point failed",
+		    n, left);
+	EXPECT_TRUE(n == INIT_POINTS + 1,
+		    "module init reached %u points, expected %d", n - 1,
+		    INIT_POINTS);
+	fail_nth(0);
+	module_unload_ok();
+}
+
 static void test_load(void)
 {
 	if (!module_load_ok(PARAMS) || !family_resolve_ok())
@@ -842,9 +885,12 @@ static void test_unload(void)
 		loaded = false;
 }
 
-#define N_TESTS	(ARRAY_SIZE(ops) + 3)
+#define N_TESTS	(ARRAY_SIZE(ops) + 4)
+#define N_FIRST	3	/* tests before the sweep of ops[] */
 
 static struct test tests[N_TESTS] = {
+	{ "module init with each allocation failing in turn: ENOMEM, nothing left",
+	  test_load_sweep, false },
 	{ "load the fault-injection build (backend=emulated), bind edu 0 and 1",
 	  test_load, false },
 	{ "injection armed by another process fails nothing of ours",
@@ -860,7 +906,7 @@ static void tests_fill(void)
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		snprintf(names[i], sizeof(names[i]),
 			 "each allocation failing: %s", ops[i].name);
-		tests[2 + i] = (struct test){ names[i], test_sweep, true };
+		tests[N_FIRST + i] = (struct test){ names[i], test_sweep, true };
 	}
 	tests[N_TESTS - 1] = (struct test){ "unload", test_unload, true };
 }

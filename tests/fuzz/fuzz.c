@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,6 +145,7 @@ struct report {
 	uint32_t	argsz, flags;
 	uint32_t	worker, thread;
 	uint64_t	op;
+	uint64_t	count;		/* answers of this kind */
 };
 
 struct shared {
@@ -217,16 +219,26 @@ static uint64_t now_ns(void)
 static void unexpected(struct ctx *c, const char *what, unsigned long cmd,
 		       int got, int want, uint32_t argsz, uint32_t flags)
 {
-	uint32_t i;
+	uint32_t i, n = __atomic_load_n(&sh->n_reports, __ATOMIC_ACQUIRE);
 
 	ADD(unexpected, 1);
-	i = __atomic_fetch_add(&sh->n_reports, 1, __ATOMIC_RELAXED);
+	/* one report of each kind, the first, with a count */
+	for (i = 0; i < n && i < MAX_REPORTS; i++) {
+		struct report *r = &sh->rep[i];
+
+		if (r->what == what && r->cmd == cmd && r->got == got &&
+		    r->want == want) {
+			__atomic_add_fetch(&r->count, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	i = __atomic_fetch_add(&sh->n_reports, 1, __ATOMIC_ACQ_REL);
 	if (i >= MAX_REPORTS)
 		return;
 	sh->rep[i] = (struct report){
 		.what = what, .cmd = cmd, .got = got, .want = want,
 		.argsz = argsz, .flags = flags, .worker = c->worker,
-		.thread = c->thread, .op = c->op,
+		.thread = c->thread, .op = c->op, .count = 1,
 	};
 }
 
@@ -960,6 +972,12 @@ static void op_inval(struct ctx *c)
 	ci->version = IOMMU_CACHE_INVALIDATE_INFO_VERSION_1;
 	ci->cache = chance(&c->r, 80) ? 1 + below(&c->r, 7) : rnd(&c->r);
 	ci->granularity = chance(&c->r, 90) ? below(&c->r, 3) : rnd(&c->r);
+	if (chance(&c->r, 60)) {	/* what VT-d takes */
+		ci->cache = 1 + below(&c->r, 2);
+		ci->granularity = ci->cache == IOMMU_CACHE_INV_TYPE_IOTLB &&
+				  chance(&c->r, 50) ? IOMMU_INV_GRANU_PASID :
+				  IOMMU_INV_GRANU_ADDR;
+	}
 	if (ci->granularity == IOMMU_INV_GRANU_ADDR) {
 		struct iommu_inv_addr_info *a = &ci->granu.addr_info;
 
@@ -1779,13 +1797,17 @@ static void report_unexpected(void)
 			snprintf(want, sizeof(want), "a legitimate answer");
 		else
 			snprintf(want, sizeof(want), "%s", errno_name(r->want));
-		tap_fail("worker %u thread %u op %" PRIu64 ": %s: cmd 0x%lx: got %s, "
-			 "expected %s (argsz/arg %u, flags/arg 0x%x)", r->worker,
-			 r->thread, r->op, r->what, r->cmd, errno_name(r->got), want,
-			 r->argsz, r->flags);
+		tap_fail("%s: cmd 0x%lx: got %s, expected %s (argsz/arg %u, "
+			 "flags/arg 0x%x), %" PRIu64 " times, first by worker %u "
+			 "thread %u op %" PRIu64, r->what, r->cmd, errno_name(r->got),
+			 want, r->argsz, r->flags, r->count, r->worker, r->thread,
+			 r->op);
 	}
 	if (n > MAX_REPORTS)
-		tap_fail("%u more unexpected answers not shown", n - MAX_REPORTS);
+		tap_fail("%u more kinds of unexpected answers not shown",
+			 n - MAX_REPORTS);
+	EXPECT_TRUE(!sh->unexpected, "%" PRIu64 " unexpected answers in all",
+		    sh->unexpected);
 }
 
 struct wslot {
@@ -1906,6 +1928,60 @@ static int default_quota_read(void)
 	return atoi(buf);
 }
 
+/* The first line of @path into @out, "" when it cannot be read */
+static void read_line(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(out, size, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+/* What each thread of a process that does not end is doing */
+static void show_stuck(pid_t pid)
+{
+	char path[300], line[256], stack[1024];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		size_t len = 0;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/wchan", (int)pid,
+			 d->d_name);
+		read_line(path, line, sizeof(line));
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", (int)pid,
+			 d->d_name);
+		stack[0] = '\0';
+		f = fopen(path, "r");
+		while (f && fgets(line + 128, 128, f) && len < sizeof(stack) - 130) {
+			line[128 + strcspn(line + 128, "\n")] = ' ';
+			len += snprintf(stack + len, sizeof(stack) - len, "%s",
+					line + 128);
+		}
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", (int)pid,
+			 d->d_name);
+		read_line(path, line + 128, 128);
+		tap_note("  task %s: syscall %s, wchan %.100s, stack: %s", d->d_name,
+			 line + 128, line, stack);
+	}
+	closedir(dir);
+}
+
 /*
  * The fuzzing of one backend: workers come and go until the time is up,
  * then every process must end.  Returns whether they all did.
@@ -1962,6 +2038,7 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 			tap_fail("worker %u (seed 0x%016" PRIx64 ", pid %d) still runs "
 				 "60 s after the end: killed", w[i].id, w[i].seed,
 				 (int)w[i].pid);
+			show_stuck(w[i].pid);
 			kill(w[i].pid, SIGKILL);
 		}
 	if (alive) {
@@ -1971,6 +2048,13 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 				break;
 			usleep(100000);
 		}
+		for (alive = 0, i = 0; i < opt_procs; i++)
+			if (w[i].pid > 0) {
+				alive++;
+				tap_fail("worker %u (pid %d) survives SIGKILL",
+					 w[i].id, (int)w[i].pid);
+				show_stuck(w[i].pid);
+			}
 	}
 	report_unexpected();
 	tap_note("%u workers, %" PRIu64 " ioctls (%" PRIu64 " refused), %" PRIu64

@@ -1290,8 +1290,8 @@ static void op_nl_valid(struct ctx *c)
 	}
 	len = nl_build(buf, nl_family, cmd, NLM_F_ACK | (dump ? NLM_F_DUMP : 0),
 		       ++c->seq, na ? &a[0] : NULL);
-	for (p = buf + len; na == 2; na = 0) {
-		p = put_attr(p, a[1].type, a[1].data, a[1].len);
+	if (na == 2) {	/* nl_build() puts one attribute: the second here */
+		p = put_attr(buf + len, a[1].type, a[1].data, a[1].len);
 		len = p - buf;
 		((struct nlmsghdr *)buf)->nlmsg_len = len;
 	}

@@ -41,11 +41,24 @@ check: deps
 # test programs run in the guest, whose view of this tree is read-only
 tests:
 	$(MAKE) -C tests/ioctl
+	$(MAKE) -C tests/fuzz
 	$(MAKE) -C tests/mdev KDIR=$(KDIR) W=1
 	$(MAKE) -C tests/fault KDIR=$(KDIR) W=1
 
 test-unit: cli
 	$(MAKE) -C cli test
+
+# A longer fuzzing pass in the test VM (tests/fuzz/fuzz): SECONDS of fuzzing
+# per backend, SEED random unless given (printed: SEED=S replays the run)
+SECONDS ?= 300
+ifeq ($(origin SEED),undefined)
+SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+fuzz: deps
+	@$(MAKE) --no-print-directory all tests
+	@echo "fuzz: seed $(SEED), $(SECONDS) s per backend (replay: make fuzz SECONDS=$(SECONDS) SEED=$(SEED))"
+	tests/vm/run --timeout $$(( 2 * $(SECONDS) + 900 )) -- \
+		tests/fuzz/fuzz --seconds $(SECONDS) --seed $(SEED)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -162,11 +175,12 @@ clean:
 	-$(MAKE) -C driver KDIR=$(KDIR) clean
 	-$(MAKE) -C cli clean
 	-$(MAKE) -C tests/ioctl clean
+	-$(MAKE) -C tests/fuzz clean
 	-$(MAKE) -C tests/mdev KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/fault KDIR=$(KDIR) clean
 	rm -rf .vm build
 
-.PHONY: all module cli tests deps check test-unit demo shell lint clean \
+.PHONY: all module cli tests deps check test-unit fuzz demo shell lint clean \
 	install install-cli install-headers install-config install-module uninstall \
 	check-version dkms-src dkms-install dkms-uninstall deb deb-lint \
 	print-kdir print-kver print-version

@@ -11,6 +11,20 @@
  *	back with VFIO_PASID_QUOTA_GET).  Exit 0; 3 when the device does not
  *	open (the reason on stderr, by name).
  *
+ *   vp-tool hold N opener|fork|scm|dup [--group G] -- CMD [ARG]...
+ *	Opens /dev/vfio-pasid, allocates N PASIDs (in [pasid_min,
+ *	pasid_max]) and, with --group G,
+ *	attaches VFIO group G (/dev/vfio/G) and binds each PASID; prints
+ *	"vm ID", "pasids P...", "holder PID".  The descriptor then lives on
+ *	as descriptor 9 of CMD, run by:
+ *	  opener  the opener itself (exec)
+ *	  fork    a child forked after the open; the opener exits
+ *	  scm     a child forked before the open, sent the descriptor with
+ *	          SCM_RIGHTS; the opener closes its own and exits
+ *	  dup     the opener, which closed the descriptor it opened and
+ *	          keeps a dup of it
+ *	Exit 1, a line on stderr, when a step fails.
+ *
  *   vp-tool dump vm|pasid|device|reclaim [VM_ID]
  *	Sends one dump request of the admin API and reads nothing: prints
  *	"started" once it is sent, then waits for the end of standard
@@ -31,6 +45,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: vp-tool quota [N]...\n"
+		"       vp-tool hold N opener|fork|scm|dup [--group G] -- CMD [ARG]...\n"
 		"       vp-tool dump vm|pasid|device|reclaim [VM_ID]\n");
 	return 2;
 }
@@ -81,6 +96,155 @@ static int do_quota(int argc, char **argv)
 		       err ? errno_name(err) : "ok", now_q);
 	}
 	return 0;
+}
+
+static int die(const char *what)
+{
+	fprintf(stderr, "vp-tool: %s: %s\n", what, errno_name(errno));
+	exit(1);
+}
+
+/* A module parameter, a number */
+static uint32_t param(const char *path)
+{
+	unsigned int v;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fscanf(f, "%u", &v) != 1)
+		die(path);
+	fclose(f);
+	return v;
+}
+
+/* The VM for hold: open, allocate, attach and bind; the descriptor */
+static int hold_vm(uint32_t n, int group)
+{
+	struct {
+		struct vfio_iommu_type1_bind hdr;
+		struct iommu_gpasid_bind_data data;
+	} b;
+	struct vfio_pasid_group g = { .argsz = sizeof(g) };
+	struct vfio_pasid_info info;
+	char path[32];
+	uint32_t i, p;
+	int fd;
+
+	fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || get_info(fd, &info))
+		die(DEV_PATH);
+	printf("vm %u\npasids", info.vm_id);
+	if (group >= 0) {
+		snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+		g.group_fd = open(path, O_RDWR | O_CLOEXEC);
+		if (g.group_fd < 0)
+			die(path);
+		if (ioctl(fd, VFIO_PASID_ATTACH_GROUP, &g))
+			die("VFIO_PASID_ATTACH_GROUP");
+		/* the VM keeps the group's file */
+		close(g.group_fd);
+	}
+	for (i = 0; i < n; i++) {
+		if (pasid_alloc(fd, param(MOD_SYSFS "/parameters/pasid_min"),
+				param(MOD_SYSFS "/parameters/pasid_max"), &p))
+			die("allocation");
+		printf(" %u", p);
+		if (group < 0)
+			continue;
+		memset(&b, 0, sizeof(b));
+		b.hdr.argsz = sizeof(b);
+		b.hdr.flags = VFIO_IOMMU_BIND_GUEST_PGTBL;
+		b.data.argsz = sizeof(b.data);
+		b.data.version = IOMMU_GPASID_BIND_VERSION_1;
+		b.data.format = IOMMU_PASID_FORMAT_INTEL_VTD;
+		b.data.addr_width = 48;
+		b.data.gpgd = 0x100000;
+		b.data.hpasid = p;
+		if (ioctl(fd, VFIO_IOMMU_BIND, &b))
+			die("VFIO_IOMMU_BIND");
+	}
+	printf("\n");
+	return fd;
+}
+
+/* CMD with @fd as its descriptor 9 */
+static void run_with(int fd, char **cmd)
+{
+	if (dup2(fd, 9) < 0)
+		die("dup2");
+	if (fd != 9)
+		close(fd);
+	execvp(cmd[0], cmd);
+	die(cmd[0]);
+}
+
+static int do_hold(int argc, char **argv)
+{
+	int group = -1, fd, sv[2];
+	char **cmd, c = 0;
+	const char *mode;
+	uint32_t n;
+	pid_t pid;
+
+	if (argc < 4)
+		return usage();
+	n = strtoul(argv[0], NULL, 0);
+	mode = argv[1];
+	argv += 2;
+	argc -= 2;
+	if (!strcmp(argv[0], "--group") && argc >= 2) {
+		group = atoi(argv[1]);
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc < 2 || strcmp(argv[0], "--"))
+		return usage();
+	cmd = argv + 1;
+
+	if (!strcmp(mode, "opener") || !strcmp(mode, "dup")) {
+		fd = hold_vm(n, group);
+		if (!strcmp(mode, "dup")) {
+			int d = dup(fd);
+
+			if (d < 0)
+				die("dup");
+			close(fd);
+			fd = d;
+		}
+		printf("holder %d\n", (int)getpid());
+		fflush(stdout);
+		run_with(fd, cmd);
+	} else if (!strcmp(mode, "fork")) {
+		fd = hold_vm(n, group);
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0)
+			run_with(fd, cmd);
+		printf("holder %d\n", (int)pid);
+		return 0;
+	} else if (!strcmp(mode, "scm")) {
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+			die("socketpair");
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			close(sv[0]);
+			if (recv_with_fd(sv[1], &c, 1, &fd, NULL) != 1 || fd < 0)
+				die("no descriptor received");
+			run_with(fd, cmd);
+		}
+		close(sv[1]);
+		fd = hold_vm(n, group);
+		if (send_with_fd(sv[0], &c, 1, fd) != 1)
+			die("sendmsg");
+		close(fd);
+		printf("holder %d\n", (int)pid);
+		return 0;
+	}
+	return usage();
 }
 
 static void count_cb(struct nlattr **tb, void *arg)
@@ -182,6 +346,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "quota"))
 		return do_quota(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "hold"))
+		return do_hold(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "dump"))
 		return do_dump(argc - 2, argv + 2);
 	return usage();

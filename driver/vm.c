@@ -269,14 +269,14 @@ void vp_vm_put(struct vp_vm *vm)
  * Whether [min, max] is certainly full.  The ioasid allocator logs two
  * errors, without a rate limit, for every allocation it refuses, so refusals
  * a VM can provoke at will (the whole pool held by us, a small range taken)
- * are answered here without asking it.
+ * are answered here without asking it.  A full pool is the caller's to
+ * see: it reserves its place in IN_USE first, so that VMs racing for the
+ * last free PASID do not all ask the allocator.
  */
 static bool vp_range_full(u32 min, u32 max)
 {
 	u32 pasid;
 
-	if (atomic_read(&vp_stats.in_use) >= vp_pool_size())
-		return true;
 	if (max - min >= VP_PROBE_MAX)
 		return false;
 	for (pasid = min; pasid <= max; pasid++)
@@ -296,24 +296,34 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 		ret = -ENOSPC;
 		goto out;
 	}
+	/* a place in the pool first: IN_USE never exceeds it */
+	if (!atomic_add_unless(&vp_stats.in_use, 1, vp_pool_size())) {
+		atomic64_inc(&vp_stats.pool_refusals);
+		ret = -ENOSPC;
+		goto out;
+	}
 	/* the allocator tells no reason: a failure of its is a full pool */
 	if (!vp_range_full(min, max) && !vp_fail("ioasid"))
 		pasid = ioasid_alloc(&vp_ioasid_set, min, max, NULL);
 	if (!pasid_valid(pasid)) {
 		atomic64_inc(&vp_stats.pool_refusals);
 		ret = -ENOSPC;
-		goto out;
+		goto out_unreserve;
 	}
 	ret = vp_fail("pasid-xa") ? -ENOMEM :
 		xa_insert(&vm->pasids, pasid, xa_mk_value(0), GFP_KERNEL);
 	if (ret) {
 		ioasid_free(pasid);
-		goto out;
+		goto out_unreserve;
 	}
 	vm->count++;
 	atomic64_inc(&vp_stats.allocated);
-	atomic_inc(&vp_stats.in_use);
 	*out = pasid;
+	mutex_unlock(&vm->lock);
+	return 0;
+
+out_unreserve:
+	atomic_dec(&vp_stats.in_use);
 out:
 	mutex_unlock(&vm->lock);
 	return ret;

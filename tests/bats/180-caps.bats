@@ -396,3 +396,13 @@ complete_words() {
 	run complete_words "help c"
 	assert_output caps
 }
+
+@test "zsh completion: caps --group and hold --group offer the groups of /dev/vfio" {
+	bind_edu3
+	run zsh_complete "vfiopasidctl caps --group="
+	assert_success
+	assert_line "$GROUP"
+	refute_line vfio
+	run zsh_complete "vfiopasidctl hold --group="
+	assert_line "$GROUP"
+}

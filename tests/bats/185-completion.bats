@@ -1,13 +1,14 @@
 #!/usr/bin/env bats
 # The bash completion, as readline would call it: commands, subcommands and
-# options, and the VM ids and pid:PID of the running system.  (The VFIO
+# options, and the VM ids and pid:PID of the running system; zsh's, through
+# its completion system (tests/zsh-complete), for the VM ids.  (The VFIO
 # group numbers of "caps --group" are in 180-caps.bats, which binds a group.)
 
 load helpers
 
 # offers LINE: what the completion offers for the command line LINE, the
 # cursor at its end; LINE starts after the program, which is $CTL (the
-# completion runs it to list VMs)
+# completion runs it to list VMs); zoffers does the same with zsh
 offers() {
 	# shellcheck source=completions/vfiopasidctl.bash
 	source "$PROJECT_DIR/completions/vfiopasidctl.bash"
@@ -97,6 +98,35 @@ offers() {
 	run offers "vm show "
 	refute_line "$vm2"
 	refute_line "pid:$pid2"
+	assert_line "$vm1"
+}
+
+# zoffers LINE: what zsh's completion offers after "$CTL LINE", sorted
+zoffers() {
+	zsh_complete "$CTL $1"
+}
+
+@test "zsh completion: VM ids and pid:PID of the running VMs" {
+	run zoffers "vm show "
+	assert_success
+	assert_output ""
+	start_hold -n 1
+	local vm1=$HOLD_VM pid1=$HOLD_PID
+	start_hold -n 1
+	local vm2=$HOLD_VM pid2=$HOLD_PID
+	run zoffers "vm show "
+	assert_output "$(printf '%s\n' "$vm1" "$vm2" "pid:$pid1" "pid:$pid2" | sort)"
+	run zoffers "quota get "
+	assert_line "$vm2"
+	assert_line "pid:$pid2"
+	run zoffers "pasid list "
+	assert_line "$vm1"
+	run zoffers "reclaimed --vm="
+	assert_line "pid:$pid1"
+	kill "$pid2"
+	wait "$pid2" 2>/dev/null || true
+	run zoffers "vm show "
+	refute_line "$vm2"
 	assert_line "$vm1"
 }
 

@@ -69,6 +69,15 @@ ctl_as_nobody() {
 	CTL=$saved
 }
 
+# zsh_complete LINE: what zsh's completion system offers for the command
+# line LINE, sorted (tests/zsh-complete).  Its dump is made by the first call
+# of a run, which takes about a minute in the TCG guest; later calls load it.
+zsh_complete() {
+	command -v zsh >/dev/null || fail "zsh is not installed: run 'make deps'"
+	ZSH_COMPLETE_DUMP=$BATS_RUN_TMPDIR/zcompdump ZSH_COMPLETE_TIMEOUT=300 \
+		"$PROJECT_DIR/tests/zsh-complete" "$PROJECT_DIR/completions" "$1" | sort
+}
+
 # assert_stderr_contains TEXT
 # shellcheck disable=SC2154 # stderr: set by run
 assert_stderr_contains() {

@@ -1338,14 +1338,20 @@ static void op_nl_cut(struct ctx *c)
 
 static void thread_ops(struct ctx *c, unsigned int n);
 
-/* A child: its own VM, or its parent's through inherited descriptors */
-static void child_run(struct ctx *c, int sock)
+/*
+ * A child: its own VM, or its parent's through inherited descriptors.  It
+ * dies with the parent that forked it, @parent: when that one is already
+ * gone (killed between fork and prctl), it leaves at once.
+ */
+static void child_run(struct ctx *c, int sock, pid_t parent)
 {
 	struct vfio_iommu_type1_pasid_request req;
 	unsigned int i, n;
 	int fd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
 	c->child = true;
 	c->nl = -1;	/* the parent's socket is not ours to read */
 	if (chance(&c->r, 50)) {
@@ -1396,8 +1402,8 @@ static void op_fork(struct ctx *c)
 	int sv[2] = { -1, -1 }, status, fd = -1, flags, i;
 	bool reaped = false;
 	uint32_t word;
+	pid_t pid, self = getpid();
 	struct pollfd p;
-	pid_t pid;
 
 	cc.r.s = rnd(&c->r);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
@@ -1410,7 +1416,7 @@ static void op_fork(struct ctx *c)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_run(&cc, sv[1]);
+		child_run(&cc, sv[1], self);
 	}
 	ADD(forks, 1);
 	close(sv[1]);
@@ -1830,6 +1836,51 @@ static pid_t spawn(struct wslot *w, uint64_t pass_seed, uint32_t id,
 	return w->pid;
 }
 
+static void show_stuck(pid_t pid);
+
+/*
+ * Processes re-parented to us (the subreaper) that still run: each is a
+ * failure, shown and killed.  How many there were.
+ */
+static unsigned int kill_orphans(void)
+{
+	char path[300], line[256], comm[64];
+	unsigned int n = 0;
+	struct dirent *d;
+	pid_t pid, ppid;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		pid = strtol(d->d_name, NULL, 10);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		ppid = 0;
+		comm[0] = '\0';
+		while (fgets(line, sizeof(line), f)) {
+			sscanf(line, "Name: %63s", comm);
+			sscanf(line, "PPid: %d", &ppid);
+		}
+		fclose(f);
+		if (ppid != getpid())
+			continue;
+		n++;
+		tap_fail("process %d (%s) still runs 60 s after the end: killed",
+			 (int)pid, comm);
+		show_stuck(pid);
+		kill(pid, SIGKILL);
+	}
+	closedir(dir);
+	return n;
+}
+
 /* Reap what ended; false when a worker ended in a way it never does */
 static void reap(struct wslot *w, unsigned int n, unsigned int *bad)
 {
@@ -2055,6 +2106,14 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 					 w[i].id, (int)w[i].pid);
 				show_stuck(w[i].pid);
 			}
+	}
+	/* nor any other process of ours: orphans were re-parented to us */
+	if (kill_orphans()) {
+		for (i = 0; i < 100; i++) {
+			if (waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD)
+				break;
+			usleep(100000);
+		}
 	}
 	report_unexpected();
 	tap_note("%u workers, %" PRIu64 " ioctls (%" PRIu64 " refused), %" PRIu64

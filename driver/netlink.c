@@ -278,17 +278,21 @@ static int vp_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 }
 
 /*
- * PASID dumps filtered by VM: an unknown VM is refused before the dump
- * starts.  (The reclaim log is filtered without this check: its VMs are gone.)
+ * A dump filtered by VM_ID: an unknown VM is refused in the dump's first
+ * part, where 6.1 gives the callback an extended ack (it gives .start none),
+ * so the error and its message come in the dump's NLMSG_DONE.  (The reclaim
+ * log is filtered without this check: its VMs are gone.)
  */
-static int vp_nl_vm_filter_start(struct netlink_callback *cb)
+static int vp_dump_vm_check(struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
-	struct nlattr *a_id = di->attrs[VFIO_PASID_A_VM_ID];
+	struct nlattr *a_id = genl_dumpit_info(cb)->attrs[VFIO_PASID_A_VM_ID];
 	struct vp_vm_info vi;
 
-	if (a_id && vp_vm_find_info(nla_get_u32(a_id), 0, &vi)) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, a_id, "no VM with this id");
+	if (!a_id || cb->args[2])
+		return 0;
+	cb->args[2] = 1;
+	if (vp_vm_find_info(nla_get_u32(a_id), 0, &vi)) {
+		NL_SET_ERR_MSG(cb->extack, "no VM with this id");
 		return -ENOENT;
 	}
 	return 0;
@@ -344,6 +348,9 @@ static int vp_nl_pasid_get_dumpit(struct sk_buff *skb,
 	unsigned long vm_pos = cb->args[0], pasid_pos = cb->args[1];
 	int ret;
 
+	ret = vp_dump_vm_check(cb);
+	if (ret)
+		return ret;
 	ret = vp_pasid_visit_from(vp_dump_vm_filter(cb), &vm_pos,
 				  &pasid_pos, vp_dump_pasid, &ctx);
 	cb->args[0] = vm_pos;
@@ -389,6 +396,9 @@ static int vp_nl_device_get_dumpit(struct sk_buff *skb,
 	unsigned long vm_pos = cb->args[0], dev_pos = cb->args[1];
 	int ret;
 
+	ret = vp_dump_vm_check(cb);
+	if (ret)
+		return ret;
 	ret = vp_dev_visit_from(vp_dump_vm_filter(cb), &vm_pos, &dev_pos,
 				vp_dump_dev, &ctx);
 	cb->args[0] = vm_pos;
@@ -502,7 +512,6 @@ static const struct genl_ops vp_ops[] = {
 	},
 	{
 		.cmd	= VFIO_PASID_CMD_PASID_GET,
-		.start	= vp_nl_vm_filter_start,
 		.dumpit	= vp_nl_pasid_get_dumpit,
 		.policy	= vp_vm_filter_policy,
 		.maxattr = VFIO_PASID_A_MAX,
@@ -538,7 +547,6 @@ static const struct genl_ops vp_ops[] = {
 	},
 	{
 		.cmd	= VFIO_PASID_CMD_DEVICE_GET,
-		.start	= vp_nl_vm_filter_start,
 		.dumpit	= vp_nl_device_get_dumpit,
 		.policy	= vp_vm_filter_policy,
 		.maxattr = VFIO_PASID_A_MAX,

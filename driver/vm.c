@@ -222,6 +222,9 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 			vp_pasid_unbind(vm, pasid, st);
 		vp_free(st);
 		ioasid_free(pasid);
+		/* counted back at once: other VMs may have it now */
+		atomic64_inc(&vp_stats.reclaimed);
+		atomic_dec(&vp_stats.in_use);
 		vp_log_add(&rec);
 		if (notify)
 			vp_nl_reclaim_event(&rec);
@@ -233,8 +236,6 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 	vm->bound = 0;
 	mutex_unlock(&vm->lock);
 
-	atomic64_add(n, &vp_stats.reclaimed);
-	atomic_sub(n, &vp_stats.in_use);
 	vp_vm_release_groups(vm);
 
 	/* the event reports as COUNT the PASIDs just reclaimed */

@@ -124,9 +124,10 @@ void nla_str(const struct nlattr *a, char *out, size_t size)
 
 void nl_extack_text(struct nlmsghdr *nlh, char *buf, size_t size)
 {
-	struct nlmsgerr *e = NLMSG_DATA(nlh);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	int off = NLMSG_HDRLEN + sizeof(*e);
+	/* after an NLMSG_ERROR's nlmsgerr, or an NLMSG_DONE's errno */
+	int off = NLMSG_HDRLEN + (nlh->nlmsg_type == NLMSG_DONE ?
+				  sizeof(int) : sizeof(struct nlmsgerr));
 
 	buf[0] = '\0';
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || (int)nlh->nlmsg_len <= off)
@@ -217,6 +218,8 @@ int nl_request(uint16_t family, uint8_t cmd, bool dump,
 				int err;
 
 				nl_done_err(nlh, &err);
+				nl_extack_text(nlh, nl_extack,
+					       sizeof(nl_extack));
 				return err;
 			}
 			if (nlh->nlmsg_type != family)

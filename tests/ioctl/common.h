@@ -71,7 +71,7 @@ uint8_t nla_u8(const struct nlattr *a);		/* 0 when absent */
 /* A string attribute into @out (of @size bytes); "" when absent */
 void nla_str(const struct nlattr *a, char *out, size_t size);
 
-/* The extended-ack message of an NLMSG_ERROR into @buf ("" if none) */
+/* The extended-ack message of an NLMSG_ERROR or NLMSG_DONE into @buf ("" if none) */
 void nl_extack_text(struct nlmsghdr *nlh, char *buf, size_t size);
 
 /* The error code of an NLMSG_DONE into *@err (0 if none); false if none */

@@ -1574,6 +1574,40 @@ static void test_vm_scm_rights(void)
 	check_reclaimed(&s0, id, getpid(), self_comm, m.val, 3);
 }
 
+/*
+ * An unknown VM: VM_GET refuses it in its NLMSG_ERROR, a dump filtered by
+ * it in its NLMSG_DONE; each with ENOENT and its message
+ */
+static void test_vm_admin_unknown(void)
+{
+	static const uint8_t dumps[] = {
+		VFIO_PASID_CMD_PASID_GET, VFIO_PASID_CMD_DEVICE_GET,
+	};
+	uint32_t missing;
+	struct vm_list l;
+	unsigned int i;
+	int fd = dev_open(), ret;
+
+	if (fd < 0)
+		return;
+	missing = vm_id_of(fd) + 1000;
+	ret = vm_get(missing, &l);
+	EXPECT_TRUE(ret == -ENOENT && !strcmp(nl_extack, "no VM with this id"),
+		    "VM_GET of VM %u: %s \"%s\", expected ENOENT \"no VM with this id\"",
+		    missing, errno_name(-ret), nl_extack);
+	for (i = 0; i < ARRAY_SIZE(dumps); i++) {
+		ret = nl_dump_vm(dumps[i], missing, NULL, NULL);
+		EXPECT_TRUE(ret == -ENOENT &&
+			    !strcmp(nl_extack, "no VM with this id"),
+			    "dump %u of VM %u: %s \"%s\", expected ENOENT \"no VM with this id\"",
+			    dumps[i], missing, errno_name(-ret), nl_extack);
+		/* the same dump of a VM that is there works */
+		ret = nl_dump_vm(dumps[i], vm_id_of(fd), NULL, NULL);
+		EXPECT_TRUE(!ret, "dump %u of VM %u: %s %s", dumps[i],
+			    vm_id_of(fd), errno_name(-ret), nl_extack);
+	}
+}
+
 static void test_vm_admin_view(void)
 {
 	static struct pasid_list pl;
@@ -2281,6 +2315,8 @@ static const struct test tests[] = {
 	{ "vm: a forked child's open is another VM, an inherited fd is not", test_vm_fork, MODULE },
 	{ "vm: a descriptor passed with SCM_RIGHTS acts on its VM", test_vm_scm_rights, MODULE },
 	{ "vm: the admin API shows the VM as GET_INFO does", test_vm_admin_view, MODULE },
+	{ "vm: an unknown VM: VM_GET and filtered dumps fail with ENOENT and a message",
+	  test_vm_admin_unknown, MODULE },
 	{ "reclaim: at close of the last descriptor", test_reclaim_close, MODULE },
 	{ "reclaim: at exit", test_reclaim_exit, MODULE },
 	{ "reclaim: at SIGKILL (300 PASIDs)", test_reclaim_kill, MODULE },

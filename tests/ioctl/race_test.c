@@ -345,10 +345,7 @@ static void dumper(int sock, void *arg)
 			}
 			break;
 		default:
-			/*
-			 * One VM's PASIDs: it may be gone by now, ENOENT (6.1
-			 * drops the extended ack of a dump's start: no text).
-			 */
+			/* one VM's PASIDs: it may be gone by now, ENOENT */
 			if (!pick)
 				continue;
 			ret = pasid_dump(VFIO_PASID_CMD_PASID_GET, pick, &pl);

@@ -93,6 +93,13 @@ size_t nl_build(char *buf, uint16_t family, uint8_t cmd, uint16_t flags,
 int nl_request(uint16_t family, uint8_t cmd, bool dump,
 	       const struct nl_attr *attr, int maxattr, nl_cb_t cb, void *arg);
 
+/*
+ * A do request on nl_fd with up to two u32 attributes (type 0: none); its
+ * ack's error, 0 or a negative errno (nl_extack says why)
+ */
+int nl_do_u32(uint8_t cmd, uint16_t t1, uint32_t v1, uint16_t t2,
+	      uint32_t v2);
+
 void family_cb(struct nlattr **tb, void *arg);
 
 /* The family's id, or a negative errno */

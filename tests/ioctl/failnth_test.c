@@ -104,42 +104,7 @@ static bool fail_nth(unsigned int n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Generic netlink beyond common.c: two attributes, the monitor group  */
-
-/* A do request with two u32 attributes; 0 or a negative errno */
-static int nl_do2(uint8_t cmd, uint16_t t1, uint32_t v1, uint16_t t2,
-		  uint32_t v2)
-{
-	char buf[NL_SBUF_SIZE] __attribute__((aligned(8)));
-	char rbuf[8192] __attribute__((aligned(8)));
-	struct nl_attr a = { t1, sizeof(v1), &v1 };
-	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-	uint32_t seq = ++nl_seq;
-	struct nlattr *na;
-	size_t len;
-
-	len = nl_build(buf, nl_family, cmd, NLM_F_ACK, seq, &a);
-	na = (struct nlattr *)(buf + len);
-	na->nla_type = t2;
-	na->nla_len = NLA_HDRLEN + sizeof(v2);
-	memcpy(nla_data(na), &v2, sizeof(v2));
-	nlh->nlmsg_len = len + NLA_ALIGN(na->nla_len);
-	if (send(nl_fd, buf, nlh->nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);
-		int left;
-
-		if (n < 0)
-			return -errno;
-		left = n;
-		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, left);
-		     nlh = NLMSG_NEXT(nlh, left))
-			if (nlh->nlmsg_seq == seq &&
-			    nlh->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(nlh))->error;
-	}
-}
+/* Generic netlink beyond common.c: the monitor group                 */
 
 struct mcast {
 	const char	*name;
@@ -658,7 +623,7 @@ static int op_reclaim_dump(struct fx *f)
 
 static int op_quota_set(struct fx *f)
 {
-	return nl_do2(VFIO_PASID_CMD_QUOTA_SET, VFIO_PASID_A_VM_ID, f->vm_id,
+	return nl_do_u32(VFIO_PASID_CMD_QUOTA_SET, VFIO_PASID_A_VM_ID, f->vm_id,
 		      VFIO_PASID_A_QUOTA, QUOTA * 2);
 }
 

@@ -122,48 +122,7 @@ static void run_for(unsigned int seconds)
 }
 
 /* ------------------------------------------------------------------ */
-/* Netlink requests common.h has no helper for                         */
-
-/* A do request with up to two u32 attributes (type 0: none); its ack */
-static int nl_do_u32(uint8_t cmd, uint16_t t1, uint32_t v1, uint16_t t2,
-		     uint32_t v2)
-{
-	static char rbuf[8192] __attribute__((aligned(8)));
-	char sbuf[NL_SBUF_SIZE] __attribute__((aligned(8)));
-	struct nl_attr a = { t1, sizeof(v1), &v1 };
-	struct nlmsghdr *nlh = (struct nlmsghdr *)sbuf;
-	uint32_t seq = ++nl_seq;
-	size_t len;
-
-	len = nl_build(sbuf, nl_family, cmd, NLM_F_ACK, seq, t1 ? &a : NULL);
-	if (t2) {
-		struct nlattr *na = (struct nlattr *)(sbuf + NLMSG_ALIGN(len));
-
-		na->nla_type = t2;
-		na->nla_len = NLA_HDRLEN + sizeof(v2);
-		memcpy(nla_data(na), &v2, sizeof(v2));
-		nlh->nlmsg_len = NLMSG_ALIGN(len) + NLA_ALIGN(na->nla_len);
-		len = nlh->nlmsg_len;
-	}
-	nl_extack[0] = '\0';
-	if (send(nl_fd, sbuf, len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);
-		int left;
-
-		if (n < 0)
-			return -errno;
-		left = n;
-		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, left);
-		     nlh = NLMSG_NEXT(nlh, left)) {
-			if (nlh->nlmsg_seq != seq || nlh->nlmsg_type != NLMSG_ERROR)
-				continue;
-			nl_extack_text(nlh, nl_extack, sizeof(nl_extack));
-			return ((struct nlmsgerr *)NLMSG_DATA(nlh))->error;
-		}
-	}
-}
+/* Netlink requests                                                    */
 
 static int quota_set_nl(uint32_t vm_id, uint32_t quota)
 {

@@ -1906,6 +1906,18 @@ static unsigned int kill_orphans(void)
 }
 
 /* Reap what ended; false when a worker ended in a way it never does */
+/*
+ * Whether a child of ours is left, without reaping it: reap() must see
+ * every worker that ends, or its slot would look alive forever
+ */
+static bool children_left(void)
+{
+	siginfo_t si;
+
+	return !(waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		 errno == ECHILD);
+}
+
 static void reap(struct wslot *w, unsigned int n, unsigned int *bad)
 {
 	unsigned int i;
@@ -2069,7 +2081,6 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 	uint64_t events = 0;
 	uint32_t next_id = 0;
 	unsigned int i, bad = 0, alive;
-	int status;
 
 	memset(sh, 0, sizeof(*sh));
 	emulated = !strcmp(backend, "emulated");
@@ -2103,7 +2114,7 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 		reap(w, opt_procs, &bad);
 		if (mon >= 0)
 			drain_monitor(mon, &events);
-		if (waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD)
+		if (!children_left())
 			break;
 		usleep(100000);
 	}
@@ -2119,7 +2130,7 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 	if (alive) {
 		for (i = 0; i < 100; i++) {
 			reap(w, opt_procs, &bad);
-			if (waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD)
+			if (!children_left())
 				break;
 			usleep(100000);
 		}
@@ -2134,7 +2145,8 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 	/* nor any other process of ours: orphans were re-parented to us */
 	if (kill_orphans()) {
 		for (i = 0; i < 100; i++) {
-			if (waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD)
+			reap(w, opt_procs, &bad);
+			if (!children_left())
 				break;
 			usleep(100000);
 		}

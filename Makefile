@@ -44,6 +44,8 @@ tests:
 	$(MAKE) -C tests/fuzz
 	$(MAKE) -C tests/mdev KDIR=$(KDIR) W=1
 	$(MAKE) -C tests/fault KDIR=$(KDIR) W=1
+	$(MAKE) -C tests/bench
+	$(MAKE) -C tests/bench/floor KDIR=$(KDIR) W=1
 
 test-unit: cli
 	$(MAKE) -C cli test
@@ -59,6 +61,17 @@ fuzz: deps
 	@echo "fuzz: seed $(SEED), $(SECONDS) s per backend (replay: make fuzz SECONDS=$(SECONDS) SEED=$(SEED))"
 	tests/vm/run --timeout $$(( 2 * $(SECONDS) + 900 )) -- \
 		tests/fuzz/fuzz --seconds $(SECONDS) --seed $(SEED)
+
+# The benchmark in the test VM (tests/bench/bench): a table on stdout;
+# BENCH_OUT/bench.json, bench-scaling.dat and the plot bench-scaling.png
+BENCH_OUT ?= build/bench
+bench: deps
+	@$(MAKE) --no-print-directory all tests
+	@mkdir -p $(BENCH_OUT)
+	tests/vm/run --smp 2 --no-slub-debug --timeout 3600 --scratch $(BENCH_OUT) -- \
+		tests/bench/bench -o /run/vm/scratch
+	gnuplot -e "dir='$(BENCH_OUT)'" tests/bench/plot.gp
+	@echo "bench: results in $(BENCH_OUT)/bench.json, plot in $(BENCH_OUT)/bench-scaling.png"
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -178,9 +191,11 @@ clean:
 	-$(MAKE) -C tests/fuzz clean
 	-$(MAKE) -C tests/mdev KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/fault KDIR=$(KDIR) clean
+	-$(MAKE) -C tests/bench clean
+	-$(MAKE) -C tests/bench/floor KDIR=$(KDIR) clean
 	rm -rf .vm build
 
-.PHONY: all module cli tests deps check test-unit fuzz demo shell lint clean \
+.PHONY: all module cli tests deps check test-unit fuzz bench demo shell lint clean \
 	install install-cli install-headers install-config install-module uninstall \
 	check-version dkms-src dkms-install dkms-uninstall deb deb-lint \
 	print-kdir print-kver print-version

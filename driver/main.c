@@ -331,6 +331,21 @@ static long vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (cmd == VFIO_NESTING_GET_IOMMU_UAPI_VERSION)
 		return VFIO_PASID_IOMMU_UAPI_VERSION;
 
+	/*
+	 * PASID requests are the VMM's hot path: when argsz is the struct's
+	 * size, one copy of a constant size (no table search, no run-time
+	 * object size check).  Any other argsz takes the general path.
+	 */
+	if (cmd == VFIO_IOMMU_PASID_REQUEST) {
+		if (get_user(argsz, (u32 __user *)uarg))
+			return -EFAULT;
+		if (argsz == sizeof(buf.req)) {
+			if (copy_from_user(&buf.req, uarg, sizeof(buf.req)))
+				return -EFAULT;
+			return vp_pasid_request(vm, &buf, uarg);
+		}
+	}
+
 	for (op = vp_ioctl_ops; op < vp_ioctl_ops + ARRAY_SIZE(vp_ioctl_ops);
 	     op++)
 		if (op->cmd == cmd)
@@ -343,11 +358,13 @@ static long vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (argsz < op->min_size)
 		return -EINVAL;
 
-	memset(&buf, 0, sizeof(buf));
 	if (op->output) {
+		/* what the caller did not give is zero */
+		memset(&buf, 0, op->size);
 		if (copy_from_user(&buf, uarg, min(argsz, op->size)))
 			return -EFAULT;
 	} else {
+		/* copies argsz bytes, zeroes the rest of op->size */
 		ret = copy_struct_from_user(&buf, op->size, uarg, argsz);
 		if (ret)
 			return ret;

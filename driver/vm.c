@@ -190,6 +190,9 @@ static void vp_log_add(struct vp_reclaim_rec *rec)
 	spin_unlock(&vp_log_lock);
 }
 
+/* PASIDs reclaimed between two chances to reschedule */
+#define VP_RECLAIM_BATCH	64
+
 /*
  * Give back everything an unlinked VM holds: each PASID, its binding first,
  * one reclaim log record each, then its groups.  Runs in release(), possibly while the
@@ -204,33 +207,49 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 		.vm_id = vm->id,
 		.pid = vm->pid,
 	};
+	XA_STATE(xas, &vm->pasids, 0);
 	struct vp_vm_info info;
 	struct vp_pasid *st;
-	unsigned long pasid;
 	void *entry;
+	bool sleep;
 	u32 n = 0;
 
 	memcpy(rec.comm, vm->comm, sizeof(rec.comm));
 
+	/*
+	 * The walk steps through the xarray's nodes under RCU (nothing else
+	 * changes the VM's PASIDs: we hold its lock) and leaves it where it
+	 * may sleep: to unbind, to send an event, to reschedule.
+	 */
 	mutex_lock(&vm->lock);
-	xa_for_each(&vm->pasids, pasid, entry) {
+	rcu_read_lock();
+	xas_for_each(&xas, entry, ULONG_MAX) {
 		st = vp_pasid_state(entry);
-		rec.pasid = pasid;
+		rec.pasid = xas.xa_index;
 		rec.bound = st && st->bound;
+		n++;
+		sleep = rec.bound || notify || !(n % VP_RECLAIM_BATCH);
+		if (sleep) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+		}
 		/* a PASID's binding goes before the PASID */
 		if (rec.bound)
-			vp_pasid_unbind(vm, pasid, st);
+			vp_pasid_unbind(vm, rec.pasid, st);
 		vp_free(st);
-		ioasid_free(pasid);
+		ioasid_free(rec.pasid);
 		/* counted back at once: other VMs may have it now */
 		atomic64_inc(&vp_stats.reclaimed);
 		atomic_dec(&vp_stats.in_use);
 		vp_log_add(&rec);
 		if (notify)
 			vp_nl_reclaim_event(&rec);
-		n++;
-		cond_resched();
+		if (sleep) {
+			cond_resched();
+			rcu_read_lock();
+		}
 	}
+	rcu_read_unlock();
 	xa_destroy(&vm->pasids);
 	vm->count = 0;
 	vm->bound = 0;
@@ -336,7 +355,8 @@ int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 	void *entry;
 
 	mutex_lock(&vm->lock);
-	entry = xa_load(&vm->pasids, pasid);
+	/* one walk: the binding goes after the entry, still under the lock */
+	entry = xa_erase(&vm->pasids, pasid);
 	if (!entry) {
 		mutex_unlock(&vm->lock);
 		return -ENOENT;
@@ -344,7 +364,6 @@ int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 	st = vp_pasid_state(entry);
 	if (st && st->bound)
 		vp_pasid_unbind(vm, pasid, st);
-	xa_erase(&vm->pasids, pasid);
 	vp_free(st);
 	ioasid_free(pasid);
 	vm->count--;

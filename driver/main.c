@@ -332,19 +332,15 @@ static long vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return VFIO_PASID_IOMMU_UAPI_VERSION;
 
 	/*
-	 * PASID requests are the VMM's hot path: when argsz is the struct's
-	 * size, one copy of a constant size (no table search, no run-time
-	 * object size check).  Any other argsz takes the general path.
+	 * PASID requests are the VMM's hot path: one copy of a constant size
+	 * (no table search, no run-time object size check), taken when argsz
+	 * is the struct's size.  Anything else, a copy that faults included,
+	 * takes the general path, which tells the errors apart.
 	 */
-	if (cmd == VFIO_IOMMU_PASID_REQUEST) {
-		if (get_user(argsz, (u32 __user *)uarg))
-			return -EFAULT;
-		if (argsz == sizeof(buf.req)) {
-			if (copy_from_user(&buf.req, uarg, sizeof(buf.req)))
-				return -EFAULT;
-			return vp_pasid_request(vm, &buf, uarg);
-		}
-	}
+	if (cmd == VFIO_IOMMU_PASID_REQUEST &&
+	    !copy_from_user(&buf.req, uarg, sizeof(buf.req)) &&
+	    buf.req.argsz == sizeof(buf.req))
+		return vp_pasid_request(vm, &buf, uarg);
 
 	for (op = vp_ioctl_ops; op < vp_ioctl_ops + ARRAY_SIZE(vp_ioctl_ops);
 	     op++)

@@ -278,13 +278,11 @@ static void vp_group_unbind_all(struct vp_vm *vm, struct vp_group *g,
 {
 	struct vp_pasid *st;
 	unsigned long pasid;
-	void *entry;
 
 	if (!stop || !vm->bound)
 		return;
-	xa_for_each_range(&vm->pasids, pasid, entry, 0, stop - 1) {
-		st = vp_pasid_state(entry);
-		if (st && st->bound)
+	xa_for_each_range(&vm->states, pasid, st, 0, stop - 1) {
+		if (st->bound)
 			vp_group_unbind_n(g, pasid, st, g->ndev);
 	}
 }
@@ -294,14 +292,12 @@ static int vp_group_bind_all(struct vp_vm *vm, struct vp_group *g)
 {
 	struct vp_pasid *st;
 	unsigned long pasid;
-	void *entry;
 	int ret;
 
 	if (!vm->bound)
 		return 0;
-	xa_for_each(&vm->pasids, pasid, entry) {
-		st = vp_pasid_state(entry);
-		if (!st || !st->bound)
+	xa_for_each(&vm->states, pasid, st) {
+		if (!st->bound)
 			continue;
 		ret = vp_group_bind(g, pasid, st);
 		if (ret) {
@@ -358,13 +354,11 @@ static void vp_vm_unbind_all(struct vp_vm *vm)
 {
 	struct vp_pasid *st;
 	unsigned long pasid;
-	void *entry;
 
-	xa_for_each(&vm->pasids, pasid, entry) {
+	xa_for_each(&vm->states, pasid, st) {
 		if (!vm->bound)
 			break;
-		st = vp_pasid_state(entry);
-		if (st && st->bound)
+		if (st->bound)
 			vp_pasid_unbind(vm, pasid, st);
 	}
 }
@@ -463,12 +457,18 @@ static int vp_check_bind_vtd(const struct iommu_gpasid_bind_data *data)
 	return 0;
 }
 
-/* The state of a PASID @vm holds: NULL and -ENOENT when it holds none */
+/*
+ * A PASID @vm holds: its struct vp_pasid, or xa_mk_value(0) when it has
+ * none; NULL (-ENOENT) when @vm does not hold it
+ */
 static void *vp_vm_pasid_entry(struct vp_vm *vm, u64 pasid)
 {
-	if (pasid > VP_PASID_LIMIT)
+	void *st;
+
+	if (pasid > VP_PASID_LIMIT || !vp_vm_holds(vm, pasid))
 		return NULL;
-	return xa_load(&vm->pasids, pasid);
+	st = xa_load(&vm->states, pasid);
+	return st ?: xa_mk_value(0);
 }
 
 /* The binding-table entry of a held PASID, made when it has none */
@@ -483,8 +483,7 @@ static struct vp_pasid *vp_pasid_state_get(struct vp_vm *vm, u32 pasid,
 	st = vp_zalloc(sizeof(*st), "pasid-state");
 	if (!st)
 		return ERR_PTR(-ENOMEM);
-	/* replaces a present entry: needs no memory, cannot fail */
-	old = xa_store(&vm->pasids, pasid, st, GFP_KERNEL);
+	old = xa_store(&vm->states, pasid, st, GFP_KERNEL);
 	if (xa_is_err(old)) {
 		vp_free(st);
 		return ERR_PTR(xa_err(old));
@@ -496,8 +495,7 @@ static struct vp_pasid *vp_pasid_state_get(struct vp_vm *vm, u32 pasid,
 static void vp_pasid_state_drop(struct vp_vm *vm, u32 pasid,
 				struct vp_pasid *st)
 {
-	/* replaces a present entry: needs no memory, cannot fail */
-	xa_store(&vm->pasids, pasid, xa_mk_value(0), GFP_KERNEL);
+	xa_erase(&vm->states, pasid);
 	vp_free(st);
 }
 

@@ -124,11 +124,11 @@ static int vp_fill_stats(struct sk_buff *skb, const void *arg)
 	    nla_put_u32(skb, VFIO_PASID_A_VM_COUNT,
 			atomic_read(&vp_stats.vm_count)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_ALLOCATED,
-		       atomic64_read(&vp_stats.allocated)) ||
+		       vp_stats_sum(allocated)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_FREED,
-		       atomic64_read(&vp_stats.freed)) ||
+		       vp_stats_sum(freed)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_RECLAIMED,
-		       atomic64_read(&vp_stats.reclaimed)) ||
+		       vp_stats_sum(reclaimed)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_QUOTA_REFUSALS,
 		       atomic64_read(&vp_stats.quota_refusals)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_POOL_REFUSALS,
@@ -321,9 +321,9 @@ static int vp_put_binding(struct sk_buff *skb, const struct vp_pasid *st)
 	return 0;
 }
 
-static int vp_dump_pasid(u32 vm_id, u32 pasid, void *entry, void *arg)
+static int vp_dump_pasid(u32 vm_id, u32 pasid, const struct vp_pasid *st,
+			 void *arg)
 {
-	const struct vp_pasid *st = vp_pasid_state(entry);
 	struct vp_dump_ctx *ctx = arg;
 	void *hdr = vp_dump_put(ctx);
 	int ret;

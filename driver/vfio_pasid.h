@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/types.h>
@@ -40,8 +41,11 @@
  * @bound: PASIDs of this VM with a guest page table bound
  * @ngroups: VFIO groups attached
  * @groups: the attached groups (struct vp_group), in attach order
- * @pasids: PASID -> xa_mk_value(0), or a struct vp_pasid once the PASID
- *          has been bound or invalidated
+ * @held: the PASIDs this VM holds, a bitmap in pieces: index
+ *        PASID / VP_HELD_BITS -> xa_mk_value() of the bits of the
+ *        VP_HELD_BITS PASIDs from there (no entry: none held)
+ * @states: PASID -> struct vp_pasid, for held PASIDs that have been bound
+ *          or invalidated
  */
 struct vp_vm {
 	u32			id;
@@ -57,8 +61,24 @@ struct vp_vm {
 	u32			bound;
 	u32			ngroups;
 	struct list_head	groups;
-	struct xarray		pasids;
+	struct xarray		held;
+	struct xarray		states;
 };
+
+/*
+ * PASIDs per entry of a VM's @held: a value entry holds 63 bits; 32 keep
+ * the arithmetic to shifts.  Half a million PASIDs of one VM take some
+ * 16,000 entries, about 150 KiB of xarray nodes, and three levels.
+ */
+#define VP_HELD_BITS	32
+
+/* Whether @vm holds @pasid; under its lock */
+static inline bool vp_vm_holds(struct vp_vm *vm, u32 pasid)
+{
+	void *e = xa_load(&vm->held, pasid / VP_HELD_BITS);
+
+	return e && (xa_to_value(e) & BIT(pasid % VP_HELD_BITS));
+}
 
 /**
  * struct vp_pasid - the binding-table entry of one PASID of a VM
@@ -91,7 +111,10 @@ struct vp_pasid {
 	u64	inv_dev_iotlb;
 };
 
-/* The binding-table entry of an xarray entry, NULL for a plain PASID */
+/*
+ * The binding-table entry of what vp_vm_pasid_entry() gives: a struct
+ * vp_pasid, or xa_mk_value(0) for a held PASID without one (NULL then)
+ */
 static inline struct vp_pasid *vp_pasid_state(void *entry)
 {
 	return xa_is_value(entry) ? NULL : entry;
@@ -191,10 +214,29 @@ struct vp_reclaim_rec {
 	char	comm[TASK_COMM_LEN];
 };
 
+/*
+ * The counters of the PASID hot paths, per CPU: no cache line shared by
+ * VMs allocating and freeing on different CPUs.  vp_stats_sum() adds them
+ * up; at rest the sums are exact.
+ */
+struct vp_pcpu_stats {
+	u64	allocated;
+	u64	freed;
+	u64	reclaimed;
+};
+
+DECLARE_PER_CPU(struct vp_pcpu_stats, vp_pcpu_stats);
+
+/* The sum over every CPU of the per-CPU counter @field */
+#define vp_stats_sum(field) ({						\
+	u64 __sum = 0;							\
+	int __cpu;							\
+	for_each_possible_cpu(__cpu)					\
+		__sum += per_cpu(vp_pcpu_stats, __cpu).field;		\
+	__sum;								\
+})
+
 struct vp_stats {
-	atomic64_t	allocated;
-	atomic64_t	freed;
-	atomic64_t	reclaimed;
 	atomic64_t	quota_refusals;
 	atomic64_t	pool_refusals;
 	atomic64_t	binds;
@@ -282,7 +324,9 @@ typedef int (*vp_dev_visit_t)(u32 vm_id, const struct vp_group *g,
 int vp_dev_visit_from(u32 vm_filter, unsigned long *vm_pos,
 		      unsigned long *dev_pos, vp_dev_visit_t fn, void *arg);
 
-typedef int (*vp_pasid_visit_t)(u32 vm_id, u32 pasid, void *entry, void *arg);
+/* @st: the PASID's binding-table entry, NULL when it has none */
+typedef int (*vp_pasid_visit_t)(u32 vm_id, u32 pasid,
+				const struct vp_pasid *st, void *arg);
 int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
 			unsigned long *pasid_pos, vp_pasid_visit_t fn,
 			void *arg);

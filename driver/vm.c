@@ -62,6 +62,7 @@
 #include "vfio_pasid.h"
 
 struct vp_stats vp_stats;
+DEFINE_PER_CPU(struct vp_pcpu_stats, vp_pcpu_stats);
 
 static DEFINE_MUTEX(vp_lock);
 static DEFINE_XARRAY_ALLOC1(vp_vms);
@@ -130,7 +131,8 @@ static struct vp_vm *vp_vm_create(struct mm_struct *mm)
 	}
 
 	mutex_init(&vm->lock);
-	xa_init(&vm->pasids);
+	xa_init(&vm->held);
+	xa_init(&vm->states);
 	INIT_LIST_HEAD(&vm->groups);
 	vm->users = 1;
 	vm->pid = current->tgid;
@@ -207,50 +209,41 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 		.vm_id = vm->id,
 		.pid = vm->pid,
 	};
-	XA_STATE(xas, &vm->pasids, 0);
 	struct vp_vm_info info;
+	unsigned long key, bits;
 	struct vp_pasid *st;
 	void *entry;
-	bool sleep;
 	u32 n = 0;
+	int bit;
 
 	memcpy(rec.comm, vm->comm, sizeof(rec.comm));
 
-	/*
-	 * The walk steps through the xarray's nodes under RCU (nothing else
-	 * changes the VM's PASIDs: we hold its lock) and leaves it where it
-	 * may sleep: to unbind, to send an event, to reschedule.
-	 */
+	/* one lookup per entry of the bitmap, of up to VP_HELD_BITS PASIDs */
 	mutex_lock(&vm->lock);
-	rcu_read_lock();
-	xas_for_each(&xas, entry, ULONG_MAX) {
-		st = vp_pasid_state(entry);
-		rec.pasid = xas.xa_index;
-		rec.bound = st && st->bound;
-		n++;
-		sleep = rec.bound || notify || !(n % VP_RECLAIM_BATCH);
-		if (sleep) {
-			xas_pause(&xas);
-			rcu_read_unlock();
-		}
-		/* a PASID's binding goes before the PASID */
-		if (rec.bound)
-			vp_pasid_unbind(vm, rec.pasid, st);
-		vp_free(st);
-		ioasid_free(rec.pasid);
-		/* counted back at once: other VMs may have it now */
-		atomic64_inc(&vp_stats.reclaimed);
-		atomic_dec(&vp_stats.in_use);
-		vp_log_add(&rec);
-		if (notify)
-			vp_nl_reclaim_event(&rec);
-		if (sleep) {
-			cond_resched();
-			rcu_read_lock();
+	xa_for_each(&vm->held, key, entry) {
+		bits = xa_to_value(entry);
+		for_each_set_bit(bit, &bits, VP_HELD_BITS) {
+			rec.pasid = key * VP_HELD_BITS + bit;
+			st = xa_empty(&vm->states) ? NULL :
+				xa_load(&vm->states, rec.pasid);
+			rec.bound = st && st->bound;
+			/* a PASID's binding goes before the PASID */
+			if (rec.bound)
+				vp_pasid_unbind(vm, rec.pasid, st);
+			vp_free(st);
+			ioasid_free(rec.pasid);
+			/* counted back at once: other VMs may have it now */
+			this_cpu_inc(vp_pcpu_stats.reclaimed);
+			atomic_dec(&vp_stats.in_use);
+			vp_log_add(&rec);
+			if (notify)
+				vp_nl_reclaim_event(&rec);
+			if (!(++n % VP_RECLAIM_BATCH))
+				cond_resched();
 		}
 	}
-	rcu_read_unlock();
-	xa_destroy(&vm->pasids);
+	xa_destroy(&vm->held);
+	xa_destroy(&vm->states);
 	vm->count = 0;
 	vm->bound = 0;
 	mutex_unlock(&vm->lock);
@@ -305,6 +298,47 @@ static bool vp_range_full(u32 min, u32 max)
 	return true;
 }
 
+/*
+ * Mark @pasid held in @vm's bitmap: one walk, under the xarray's lock; a
+ * node is allocated only for the first PASID of a new entry.  0 or -ENOMEM.
+ */
+static int vp_held_set(struct vp_vm *vm, u32 pasid)
+{
+	XA_STATE(xas, &vm->held, pasid / VP_HELD_BITS);
+	unsigned long bits;
+	void *entry;
+
+	do {
+		xas_lock(&xas);
+		entry = xas_load(&xas);
+		bits = entry ? xa_to_value(entry) : 0;
+		xas_store(&xas, xa_mk_value(bits | BIT(pasid % VP_HELD_BITS)));
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	return xas_error(&xas);
+}
+
+/* Clear @pasid in @vm's bitmap; false when @vm did not hold it */
+static bool vp_held_clear(struct vp_vm *vm, u32 pasid)
+{
+	XA_STATE(xas, &vm->held, pasid / VP_HELD_BITS);
+	unsigned long bits, bit = BIT(pasid % VP_HELD_BITS);
+	void *entry;
+
+	if (pasid > VP_PASID_LIMIT)
+		return false;
+	xas_lock(&xas);
+	entry = xas_load(&xas);
+	bits = entry ? xa_to_value(entry) : 0;
+	if (bits & bit) {
+		bits &= ~bit;
+		/* a cleared entry frees its slot: needs no memory */
+		xas_store(&xas, bits ? xa_mk_value(bits) : NULL);
+	}
+	xas_unlock(&xas);
+	return entry && (xa_to_value(entry) & bit);
+}
+
 int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 {
 	ioasid_t pasid = INVALID_IOASID;
@@ -330,14 +364,13 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 		ret = -ENOSPC;
 		goto out_unreserve;
 	}
-	ret = vp_fail("pasid-xa") ? -ENOMEM :
-		xa_insert(&vm->pasids, pasid, xa_mk_value(0), GFP_KERNEL);
+	ret = vp_fail("pasid-xa") ? -ENOMEM : vp_held_set(vm, pasid);
 	if (ret) {
 		ioasid_free(pasid);
 		goto out_unreserve;
 	}
 	vm->count++;
-	atomic64_inc(&vp_stats.allocated);
+	this_cpu_inc(vp_pcpu_stats.allocated);
 	*out = pasid;
 	mutex_unlock(&vm->lock);
 	return 0;
@@ -351,17 +384,16 @@ out:
 
 int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 {
-	struct vp_pasid *st;
-	void *entry;
+	struct vp_pasid *st = NULL;
 
 	mutex_lock(&vm->lock);
-	/* one walk: the binding goes after the entry, still under the lock */
-	entry = xa_erase(&vm->pasids, pasid);
-	if (!entry) {
+	if (!vp_held_clear(vm, pasid)) {
 		mutex_unlock(&vm->lock);
 		return -ENOENT;
 	}
-	st = vp_pasid_state(entry);
+	/* its binding goes before the PASID, still under the lock */
+	if (!xa_empty(&vm->states))
+		st = xa_erase(&vm->states, pasid);
 	if (st && st->bound)
 		vp_pasid_unbind(vm, pasid, st);
 	vp_free(st);
@@ -369,7 +401,7 @@ int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 	vm->count--;
 	mutex_unlock(&vm->lock);
 
-	atomic64_inc(&vp_stats.freed);
+	this_cpu_inc(vp_pcpu_stats.freed);
 	atomic_dec(&vp_stats.in_use);
 	return 0;
 }
@@ -530,15 +562,24 @@ struct vp_pasid_walk {
 static int vp_vm_pasids(struct vp_vm *vm, unsigned long *pos, void *walk)
 {
 	struct vp_pasid_walk *w = walk;
-	unsigned long pasid;
+	unsigned long key, bits, pasid;
+	struct vp_pasid *st;
 	void *entry;
-	int ret;
+	int bit, ret;
 
-	xa_for_each_start(&vm->pasids, pasid, entry, *pos) {
-		ret = w->fn(vm->id, pasid, entry, w->arg);
-		if (ret)
-			return ret;
-		*pos = pasid + 1;
+	xa_for_each_start(&vm->held, key, entry, *pos / VP_HELD_BITS) {
+		bits = xa_to_value(entry);
+		for_each_set_bit(bit, &bits, VP_HELD_BITS) {
+			pasid = key * VP_HELD_BITS + bit;
+			if (pasid < *pos)
+				continue;
+			st = xa_empty(&vm->states) ? NULL :
+				xa_load(&vm->states, pasid);
+			ret = w->fn(vm->id, pasid, st, w->arg);
+			if (ret)
+				return ret;
+			*pos = pasid + 1;
+		}
 	}
 	return 0;
 }

@@ -76,7 +76,7 @@ assert_nothing_loaded() {
 	for p in bogus:5 pairs:0 pairs reclaim:x :3; do
 		run "$BENCH" -P "$p"
 		assert_failure 2
-		assert_output --partial "bench: -P: expected pairs:N or reclaim:N"
+		assert_output --partial "bench: -P: expected pairs:N, churn:N or reclaim:N"
 	done
 	run "$BENCH" -x
 	assert_failure 2

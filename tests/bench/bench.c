@@ -205,7 +205,7 @@ struct row {
 	double		target;
 };
 
-static struct row rows[16];
+static struct row rows[24];
 static unsigned int n_rows;
 
 static bool row_met(const struct row *r)
@@ -450,30 +450,23 @@ static double timed_frees(int fd, unsigned int n)
 
 static void measure_level(int fd, struct level *lv)
 {
-	double a[3], f[3], fa[3], ff[3];
+	double a[REPEATS], f[REPEATS];
 	unsigned int r;
 
-	for (r = 0; r < 3; r++) {
+	for (r = 0; r < REPEATS; r++) {
 		a[r] = timed_allocs(fd, sc->step);
 		f[r] = timed_frees(fd, sc->step);
-		fa[r] = floor_op(VP_FLOOR_ALLOC, sc->step, NULL);
-		ff[r] = floor_op(VP_FLOOR_FREE, sc->step, NULL);
 	}
 	lv->outstanding = n_held;
-	lv->alloc_ns = median(a, 3);
-	lv->free_ns = median(f, 3);
-	lv->floor_alloc_ns = median(fa, 3);
-	lv->floor_free_ns = median(ff, 3);
-	printf("# %7u outstanding: alloc %6.0f ns, free %6.0f ns (allocator alone: %6.0f, %6.0f)\n",
-	       lv->outstanding, lv->alloc_ns, lv->free_ns, lv->floor_alloc_ns,
-	       lv->floor_free_ns);
+	lv->alloc_ns = median(a, REPEATS);
+	lv->free_ns = median(f, REPEATS);
+	printf("# %7u outstanding: alloc %6.0f ns, free %6.0f ns\n",
+	       lv->outstanding, lv->alloc_ns, lv->free_ns);
 }
 
+/* Our side of the ladder: one VM, its PASIDs through the ioctl */
 static void bench_ladder(int fd)
 {
-	json_object *o = section("scaling"), *arr = json_object_new_array();
-	const struct level *lo, *hi;
-	char label[80];
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(ladder); i++) {
@@ -484,6 +477,44 @@ static void bench_ladder(int fd)
 		grow_to(fd, n);
 		measure_level(fd, &levels[n_levels++]);
 	}
+}
+
+/*
+ * The allocator's side of the ladder, alone (no VM holds anything): the
+ * floor module grows to each level, then allocates and frees at random
+ * among all it holds, as the VM did
+ */
+static void bench_floor_ladder(void)
+{
+	double a[REPEATS], f[REPEATS];
+	struct vp_floor_req req = { 0 };
+	struct level *lv;
+	unsigned int i, r;
+
+	for (i = 0; i < n_levels; i++) {
+		lv = &levels[i];
+		if (lv->outstanding > req.held)
+			floor_op(VP_FLOOR_ALLOC, lv->outstanding - req.held,
+				 &req);
+		for (r = 0; r < REPEATS; r++) {
+			a[r] = floor_op(VP_FLOOR_ALLOC, sc->step, NULL);
+			f[r] = floor_op(VP_FLOOR_FREE, sc->step, &req);
+		}
+		lv->floor_alloc_ns = median(a, REPEATS);
+		lv->floor_free_ns = median(f, REPEATS);
+		printf("# %7u outstanding, the allocator alone: alloc %6.0f ns, free %6.0f ns\n",
+		       lv->outstanding, lv->floor_alloc_ns, lv->floor_free_ns);
+	}
+	floor_op(VP_FLOOR_FREE_ORDER, 0, NULL);
+}
+
+static void ladder_report(void)
+{
+	json_object *o = section("scaling"), *arr = json_object_new_array();
+	const struct level *lo = &levels[0], *hi = &levels[n_levels - 1];
+	char label[80];
+	unsigned int i;
+
 	for (i = 0; i < n_levels; i++) {
 		json_object *l = json_object_new_object();
 
@@ -495,16 +526,24 @@ static void bench_ladder(int fd)
 		json_object_array_add(arr, l);
 	}
 	json_object_object_add(o, "levels", arr);
-	lo = &levels[0];
-	hi = &levels[n_levels - 1];
 	snprintf(label, sizeof(label), "alloc at %u outstanding / at %u",
 		 hi->outstanding, lo->outstanding);
 	row(section("alloc_scaling"), label, hi->alloc_ns / lo->alloc_ns, "x",
 	    "<=", 1.5);
+	row(section("allocator_alloc_scaling"), "  the allocator alone, the same",
+	    hi->floor_alloc_ns / lo->floor_alloc_ns, "x", NULL, 0);
+	row(section("own_alloc_scaling"), "  ours less the allocator's, the same",
+	    (hi->alloc_ns - hi->floor_alloc_ns) /
+	    (lo->alloc_ns - lo->floor_alloc_ns), "x", NULL, 0);
 	snprintf(label, sizeof(label), "free at %u outstanding / at %u",
 		 hi->outstanding, lo->outstanding);
 	row(section("free_scaling"), label, hi->free_ns / lo->free_ns, "x",
 	    "<=", 1.5);
+	row(section("allocator_free_scaling"), "  the allocator alone, the same",
+	    hi->floor_free_ns / lo->floor_free_ns, "x", NULL, 0);
+	row(section("own_free_scaling"), "  ours less the allocator's, the same",
+	    (hi->free_ns - hi->floor_free_ns) /
+	    (lo->free_ns - lo->floor_free_ns), "x", NULL, 0);
 }
 
 static void write_dat(void)
@@ -875,8 +914,14 @@ static void bench_vm_dump(void)
  * start, then alloc+free pairs (or null ioctls) for sc->seconds; writes how
  * many to @out
  */
-static void worker(int cpu, bool null, int start, int out)
+enum work { WORK_PASIDS, WORK_NULL, WORK_ALLOCATOR };
+
+static void worker(int cpu, enum work what, int start, int out)
 {
+	struct vp_floor_req fr = {
+		.op = VP_FLOOR_ALLOC_FREE, .count = 64, .min = 1,
+		.max = PASID_LIMIT,
+	};
 	struct vfio_iommu_type1_pasid_request a = {
 		.argsz = sizeof(a), .flags = VFIO_IOMMU_PASID_ALLOC,
 		.alloc_pasid = { .min = 1, .max = PASID_LIMIT },
@@ -893,13 +938,19 @@ static void worker(int cpu, bool null, int start, int out)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		_exit(2);
-	fd = open(DEV_PATH, O_RDWR);
+	fd = open(what == WORK_ALLOCATOR ? FLOOR_DEV : DEV_PATH, O_RDWR);
 	if (fd < 0 || read(start, &c, 1) != 0)	/* the start: EOF */
 		_exit(3);
 	end = ns_now() + sc->seconds * 1e9;
 	do {
+		if (what == WORK_ALLOCATOR) {
+			if (ioctl(fd, VP_FLOOR_RUN, &fr) || fr.done != fr.count)
+				_exit(7);
+			ops += fr.done;
+			continue;
+		}
 		for (int i = 0; i < 64; i++, ops++) {
-			if (null) {
+			if (what == WORK_NULL) {
 				ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION);
 				continue;
 			}
@@ -914,7 +965,7 @@ static void worker(int cpu, bool null, int start, int out)
 }
 
 /* Operations per second of sc->workers workers, on @cpus CPUs */
-static double concurrent(unsigned int cpus, bool null)
+static double concurrent(unsigned int cpus, enum work what)
 {
 	int start[2], out[2], status;
 	uint64_t total = 0, ops;
@@ -930,7 +981,7 @@ static double concurrent(unsigned int cpus, bool null)
 		if (!pid) {
 			close(start[1]);
 			close(out[0]);
-			worker(i % cpus, null, start[0], out[1]);
+			worker(i % cpus, what, start[0], out[1]);
 		}
 	}
 	close(start[0]);
@@ -954,7 +1005,7 @@ static double concurrent(unsigned int cpus, bool null)
 static void bench_concurrency(void)
 {
 	json_object *o = section("concurrency");
-	double one, two, null1, null2;
+	double one, two, null1, null2, raw1, raw2;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (ncpu < 2) {
@@ -963,21 +1014,28 @@ static void bench_concurrency(void)
 				       json_object_new_boolean(false));
 		return;
 	}
-	null1 = concurrent(1, true);
-	null2 = concurrent(2, true);
-	one = concurrent(1, false);
-	two = concurrent(2, false);
+	null1 = concurrent(1, WORK_NULL);
+	null2 = concurrent(2, WORK_NULL);
+	raw1 = concurrent(1, WORK_ALLOCATOR);
+	raw2 = concurrent(2, WORK_ALLOCATOR);
+	one = concurrent(1, WORK_PASIDS);
+	two = concurrent(2, WORK_PASIDS);
 	expect_idle("after the concurrent workers");
-	printf("# %u VMs: alloc+free %.0f/s on 1 CPU, %.0f/s on 2; null ioctls %.0f/s, %.0f/s\n",
-	       sc->workers, one, two, null1, null2);
+	printf("# %u VMs: alloc+free %.0f/s on 1 CPU, %.0f/s on 2; null ioctls %.0f/s, %.0f/s; the allocator alone %.0f/s, %.0f/s\n",
+	       sc->workers, one, two, null1, null2, raw1, raw2);
 	put_int(o, "workers", sc->workers);
 	put_num(o, "alloc_free_per_s_1cpu", one);
 	put_num(o, "alloc_free_per_s_2cpu", two);
 	put_num(o, "null_ioctls_per_s_1cpu", null1);
 	put_num(o, "null_ioctls_per_s_2cpu", null2);
 	row(o, "alloc+free throughput, 2 CPUs / 1", two / one, "x", NULL, 0);
+	put_num(o, "allocator_per_s_1cpu", raw1);
+	put_num(o, "allocator_per_s_2cpu", raw2);
 	row(section("concurrency_null"), "  null ioctls (the machine), 2 CPUs / 1",
 	    null2 / null1, "x", NULL, 0);
+	row(section("concurrency_allocator"),
+	    "  the allocator alone (its global lock), 2 CPUs / 1", raw2 / raw1,
+	    "x", NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1002,8 +1060,9 @@ static bool slub_debug(void)
 
 /*
  * -P: only one operation, many times, for a profiler to watch:
- * "pairs:N" N alloc+free pairs with sc->small outstanding, "reclaim:N"
- * three VMs of N PASIDs each reclaimed
+ * "pairs:N" N alloc+free pairs with sc->small outstanding, "churn:N" the
+ * ladder's timed allocs and random frees, 20 times, with N outstanding,
+ * "reclaim:N" three VMs of N PASIDs each reclaimed
  */
 static int profile(const char *what)
 {
@@ -1013,12 +1072,13 @@ static int profile(const char *what)
 	int fd;
 
 	if (sscanf(what, "%15[a-z]:%u", op, &n) != 2 || !n ||
-	    (strcmp(op, "pairs") && strcmp(op, "reclaim"))) {
-		fprintf(stderr, "bench: -P: expected pairs:N or reclaim:N (N > 0), not '%s'\n",
+	    (strcmp(op, "pairs") && strcmp(op, "reclaim") &&
+	     strcmp(op, "churn"))) {
+		fprintf(stderr, "bench: -P: expected pairs:N, churn:N or reclaim:N (N > 0), not '%s'\n",
 			what);
 		return 2;
 	}
-	held = malloc((n + sc->small) * sizeof(*held));
+	held = malloc((n + sc->small + sc->step) * sizeof(*held));
 	if (!held)
 		die("out of memory");
 	load_modules();
@@ -1027,6 +1087,16 @@ static int profile(const char *what)
 		grow_to(fd, sc->small);
 		printf("# %u alloc+free pairs: %.0f ns each\n", n,
 		       alloc_free_pairs(fd, n));
+		close(fd);
+	} else if (!strcmp(op, "churn")) {
+		grow_to(fd, n);
+		for (r = 0; r < 20; r++) {
+			double a = timed_allocs(fd, sc->step);
+			double f = timed_frees(fd, sc->step);
+
+			printf("# %u outstanding: alloc %.0f ns, free %.0f ns\n",
+			       n, a, f);
+		}
 		close(fd);
 	} else {
 		for (r = 0; r < 3; r++) {
@@ -1055,7 +1125,8 @@ static void usage(FILE *f)
 		"  -q       small sizes (a smoke test; the ratios mean little)\n"
 		"  -m PATH  the module (default driver/vfio_pasid.ko)\n"
 		"  -P OP:N  only OP, for a profiler: pairs:N (N alloc+free pairs),\n"
-		"           reclaim:N (three VMs of N PASIDs reclaimed)\n"
+		"           churn:N (N outstanding; 20 times the ladder's allocs and\n"
+		"           random frees), reclaim:N (three VMs of N PASIDs reclaimed)\n"
 		"  -K       after -P, leave the modules loaded (a profiler reads their symbols)\n");
 }
 
@@ -1127,6 +1198,8 @@ int main(int argc, char **argv)
 	bench_floor(fd);
 	bench_ladder(fd);
 	bench_reclaim(fd, n_held, s0, sc->small);
+	bench_floor_ladder();
+	ladder_report();
 	bench_pasid_dump();
 	bench_vm_dump();
 	bench_concurrency();

@@ -10,7 +10,8 @@
  * vp_floor_req names an operation and a count; the module does it and
  * writes back how many it did and how long they took (ktime_get_ns()
  * around the loop).  PASIDs it allocates are its own until freed or until
- * the module is removed.
+ * the module is removed.  Alloc+free runs without the module's lock, so
+ * that callers on several CPUs measure the allocator's own scaling.
  */
 #ifndef _VP_BENCH_FLOOR_H
 #define _VP_BENCH_FLOOR_H

@@ -17,8 +17,10 @@
  *     (tests/bench/floor's module times ioasid_alloc/ioasid_free in the
  *     kernel).  Target <= 1.5.
  *  2. alloc and free with 500,000 PASIDs outstanding in one VM against
- *     with 1,000 (per-operation cost at each level of a ladder; frees pick
- *     PASIDs at random).  Target <= 1.5.
+ *     with 1,000 (per-operation cost at each level of a ladder: allocs,
+ *     then frees of PASIDs picked at random).  Target <= 1.5.  The floor
+ *     module climbs the same ladder alone afterwards, so that the
+ *     allocator's own growth can be told from ours.
  *  3. reclaim of a VM holding 500,000 PASIDs (the close() of its only
  *     descriptor) against 500,000 frees of the allocator called directly,
  *     in PASID order as reclaim frees.  Target <= 1.5.
@@ -29,10 +31,12 @@
  *  5. the generic netlink dump of 1,000,000 PASIDs and of 10,000 VMs:
  *     complete (every entry once), and the peak memory of
  *     "vfiopasidctl -j pasid list" and "vm list" as the count grows:
- *     flat (target: the largest within 1.25 times the smallest).
+ *     flat (target: the largest within 1.25 times the smallest, over a
+ *     thousandfold growth of the list).
  *  6. processes (VMs) allocating and freeing concurrently: throughput with
  *     two CPUs against one (every worker pinned to CPU 0, then spread);
- *     the same ratio for null ioctls says what the machine itself gives.
+ *     the same ratio for null ioctls says what the machine itself gives,
+ *     and for the allocator alone what its global lock allows.
  *
  * Prints a table; with -o DIR also writes DIR/bench.json (every number)
  * and DIR/bench-scaling.dat (per-operation cost against outstanding

@@ -512,11 +512,31 @@ static void bench_floor_ladder(void)
 	floor_op(VP_FLOOR_FREE_ORDER, 0, NULL);
 }
 
+/*
+ * The rows of one operation (@op: "alloc" or "free") between the ladder's
+ * ends: ours (the target), the allocator's alone, ours less the allocator's
+ */
+static void scaling_rows(const char *op, unsigned int n_lo, unsigned int n_hi,
+			 double lo, double hi, double alone_lo, double alone_hi)
+{
+	char label[80], key[40];
+
+	snprintf(label, sizeof(label), "%s at %u outstanding / at %u", op,
+		 n_hi, n_lo);
+	snprintf(key, sizeof(key), "%s_scaling", op);
+	row(section(key), label, hi / lo, "x", "<=", 1.5);
+	snprintf(key, sizeof(key), "allocator_%s_scaling", op);
+	row(section(key), "  the allocator alone, the same",
+	    alone_hi / alone_lo, "x", NULL, 0);
+	snprintf(key, sizeof(key), "own_%s_scaling", op);
+	row(section(key), "  ours less the allocator's, the same",
+	    (hi - alone_hi) / (lo - alone_lo), "x", NULL, 0);
+}
+
 static void ladder_report(void)
 {
 	json_object *o = section("scaling"), *arr = json_object_new_array();
 	const struct level *lo = &levels[0], *hi = &levels[n_levels - 1];
-	char label[80];
 	unsigned int i;
 
 	for (i = 0; i < n_levels; i++) {
@@ -530,24 +550,10 @@ static void ladder_report(void)
 		json_object_array_add(arr, l);
 	}
 	json_object_object_add(o, "levels", arr);
-	snprintf(label, sizeof(label), "alloc at %u outstanding / at %u",
-		 hi->outstanding, lo->outstanding);
-	row(section("alloc_scaling"), label, hi->alloc_ns / lo->alloc_ns, "x",
-	    "<=", 1.5);
-	row(section("allocator_alloc_scaling"), "  the allocator alone, the same",
-	    hi->floor_alloc_ns / lo->floor_alloc_ns, "x", NULL, 0);
-	row(section("own_alloc_scaling"), "  ours less the allocator's, the same",
-	    (hi->alloc_ns - hi->floor_alloc_ns) /
-	    (lo->alloc_ns - lo->floor_alloc_ns), "x", NULL, 0);
-	snprintf(label, sizeof(label), "free at %u outstanding / at %u",
-		 hi->outstanding, lo->outstanding);
-	row(section("free_scaling"), label, hi->free_ns / lo->free_ns, "x",
-	    "<=", 1.5);
-	row(section("allocator_free_scaling"), "  the allocator alone, the same",
-	    hi->floor_free_ns / lo->floor_free_ns, "x", NULL, 0);
-	row(section("own_free_scaling"), "  ours less the allocator's, the same",
-	    (hi->free_ns - hi->floor_free_ns) /
-	    (lo->free_ns - lo->floor_free_ns), "x", NULL, 0);
+	scaling_rows("alloc", lo->outstanding, hi->outstanding, lo->alloc_ns,
+		     hi->alloc_ns, lo->floor_alloc_ns, hi->floor_alloc_ns);
+	scaling_rows("free", lo->outstanding, hi->outstanding, lo->free_ns,
+		     hi->free_ns, lo->floor_free_ns, hi->floor_free_ns);
 }
 
 static void write_dat(void)

@@ -67,6 +67,15 @@ setup_file() {
 	assert [ "$SECONDS" -lt 60 ]
 }
 
+@test "vm run: the guest has slub_debug=FZPU unless --no-slub-debug" {
+	run "$RIG" -- cat /proc/cmdline
+	assert_success
+	assert_output --partial " slub_debug=FZPU"
+	run "$RIG" --no-slub-debug -- cat /proc/cmdline
+	assert_success
+	refute_output --partial "slub_debug"
+}
+
 @test "vm run: usage errors exit 2 without booting" {
 	run "$RIG"
 	assert_failure 2

@@ -8,6 +8,7 @@ set title "vfio-pasid: cost per operation against PASIDs outstanding in one VM (
 set xlabel "PASIDs outstanding"
 set ylabel "ns per operation"
 set logscale x
+set xrange [500:1000000]
 set format x "%.0s%c"
 set yrange [0:*]
 set grid

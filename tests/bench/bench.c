@@ -804,13 +804,37 @@ static void memory_flat(json_object *o, const char *what,
 	row(o, label, (double)hi / lo, "x", "<=", 1.25);
 }
 
+/*
+ * The dump of @cmd (of @what: "pasid" or "vm") counted against @expected,
+ * then the CLI's points, into @o
+ */
+static void dump_report(json_object *o, uint8_t cmd, const char *what,
+			unsigned int expected, const struct cli_point *pt,
+			unsigned int n_pt)
+{
+	char key[16];
+	double secs;
+	long n;
+
+	n = dump_count(cmd, &secs);
+	printf("# %s dump: %ld of %u entries in %.2f s\n", what, n, expected,
+	       secs);
+	if (n != (long)expected)
+		fail("the %s dump has %ld entries, not %u", what, n, expected);
+	snprintf(key, sizeof(key), "%ss", what);
+	put_int(o, key, expected);
+	put_int(o, "entries", n);
+	put_num(o, "seconds", secs);
+	json_object_object_add(o, "complete",
+			       json_object_new_boolean(n == (long)expected));
+	memory_flat(o, what, pt, n_pt);
+}
+
 static void bench_pasid_dump(void)
 {
 	json_object *o = section("pasid_dump");
 	struct cli_point pt[4];
 	unsigned int n_pt = 0, target;
-	double secs;
-	long n;
 	int fd = dev_open_raw();
 
 	held = realloc(held, sc->dump_pasids * sizeof(*held));
@@ -827,18 +851,8 @@ static void bench_pasid_dump(void)
 		if (target == sc->dump_pasids)
 			break;
 	}
-	n = dump_count(VFIO_PASID_CMD_PASID_GET, &secs);
-	printf("# PASID dump: %ld of %u entries in %.2f s\n", n,
-	       sc->dump_pasids, secs);
-	if (n != (long)sc->dump_pasids)
-		fail("the PASID dump has %ld entries, not %u", n,
-		     sc->dump_pasids);
-	put_int(o, "pasids", sc->dump_pasids);
-	put_int(o, "entries", n);
-	put_num(o, "seconds", secs);
-	json_object_object_add(o, "complete",
-			       json_object_new_boolean(n == (long)sc->dump_pasids));
-	memory_flat(o, "pasid", pt, n_pt);
+	dump_report(o, VFIO_PASID_CMD_PASID_GET, "pasid", sc->dump_pasids, pt,
+		    n_pt);
 	close(fd);
 	n_held = 0;
 	expect_idle("after the PASID dump");
@@ -874,8 +888,6 @@ static void bench_vm_dump(void)
 	struct cli_point pt[4];
 	unsigned int i, n_pt = 0, target;
 	int sv[2], *fds;
-	double secs;
-	long n;
 
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		die("RLIMIT_NOFILE %u: %s", sc->dump_vms + 256, strerror(errno));
@@ -897,17 +909,7 @@ static void bench_vm_dump(void)
 		if (target == sc->dump_vms)
 			break;
 	}
-	n = dump_count(VFIO_PASID_CMD_VM_GET, &secs);
-	printf("# VM dump: %ld of %u entries in %.2f s\n", n, sc->dump_vms,
-	       secs);
-	if (n != (long)sc->dump_vms)
-		fail("the VM dump has %ld entries, not %u", n, sc->dump_vms);
-	put_int(o, "vms", sc->dump_vms);
-	put_int(o, "entries", n);
-	put_num(o, "seconds", secs);
-	json_object_object_add(o, "complete",
-			       json_object_new_boolean(n == (long)sc->dump_vms));
-	memory_flat(o, "vm", pt, n_pt);
+	dump_report(o, VFIO_PASID_CMD_VM_GET, "vm", sc->dump_vms, pt, n_pt);
 	for (i = 0; i < sc->dump_vms; i++)
 		close(fds[i]);
 	free(fds);

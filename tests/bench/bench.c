@@ -930,17 +930,6 @@ enum work { WORK_PASIDS, WORK_NULL, WORK_ALLOCATOR };
 
 static void worker(int cpu, enum work what, int start, int out)
 {
-	struct vp_floor_req fr = {
-		.op = VP_FLOOR_ALLOC_FREE, .count = 64, .min = 1,
-		.max = PASID_LIMIT,
-	};
-	struct vfio_iommu_type1_pasid_request a = {
-		.argsz = sizeof(a), .flags = VFIO_IOMMU_PASID_ALLOC,
-		.alloc_pasid = { .min = 1, .max = PASID_LIMIT },
-	};
-	struct vfio_iommu_type1_pasid_request f = {
-		.argsz = sizeof(f), .flags = VFIO_IOMMU_PASID_FREE,
-	};
 	uint64_t end, ops = 0;
 	cpu_set_t set;
 	char c;
@@ -950,28 +939,19 @@ static void worker(int cpu, enum work what, int start, int out)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		_exit(2);
-	fd = open(what == WORK_ALLOCATOR ? FLOOR_DEV : DEV_PATH, O_RDWR);
+	/* the allocator's workers share the floor module's descriptor */
+	fd = what == WORK_ALLOCATOR ? floor_fd : open(DEV_PATH, O_RDWR);
 	if (fd < 0 || read(start, &c, 1) != 0)	/* the start: EOF */
 		_exit(3);
 	end = ns_now() + sc->seconds * 1e9;
-	do {
-		if (what == WORK_ALLOCATOR) {
-			if (ioctl(fd, VP_FLOOR_RUN, &fr) || fr.done != fr.count)
-				_exit(7);
-			ops += fr.done;
-			continue;
-		}
-		for (int i = 0; i < 64; i++, ops++) {
-			if (what == WORK_NULL) {
-				ioctl(fd, VFIO_NESTING_GET_IOMMU_UAPI_VERSION);
-				continue;
-			}
-			if (ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &a))
-				_exit(4);
-			f.free_pasid = a.alloc_pasid.result;
-			if (ioctl(fd, VFIO_IOMMU_PASID_REQUEST, &f))
-				_exit(5);
-		}
+	do {	/* each of these dies (exit 1) when an operation fails */
+		if (what == WORK_ALLOCATOR)
+			floor_op(VP_FLOOR_ALLOC_FREE, 64, NULL);
+		else if (what == WORK_NULL)
+			null_ioctls(fd, 64);
+		else
+			alloc_free_pairs(fd, 64);
+		ops += 64;
 	} while (ns_now() < end);
 	_exit(write(out, &ops, sizeof(ops)) == sizeof(ops) ? 0 : 6);
 }
@@ -1183,8 +1163,7 @@ int main(int argc, char **argv)
 		die("run it in the test VM: tests/vm/run -- tests/bench/bench");
 	if (!s0)
 		die("out of memory");
-	tap_init();
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_init();	/* also makes stdout line-buffered */
 	signal(SIGPIPE, SIG_IGN);
 	nl_fd = nl_socket_open();
 	if (nl_fd < 0)
@@ -1201,7 +1180,7 @@ int main(int argc, char **argv)
 			       json_object_new_boolean(slub_debug()));
 	json_object_object_add(results, "quick", json_object_new_boolean(sc == &quick));
 
-	held = malloc(sc->big * 2 * sizeof(*held));
+	held = malloc((sc->big + sc->step) * sizeof(*held));
 	if (!held)
 		die("out of memory");
 	fd = dev_open_raw();

@@ -38,6 +38,14 @@ check: deps
 	@$(MAKE) --no-print-directory all tests
 	@tests/check
 
+# The debug-kernel lane (tests/debug/check): a debug 6.1 kernel built once
+# and cached (KASAN, lockdep, kmemleak, failslab, UBSAN, debug objects), a
+# copy of this tree built against it, the C tests, the fuzzer and the
+# module's bats files in the VM under it; ends with "N passed, M failed".
+# Not part of check: the first run builds a kernel (about 25 minutes).
+check-debug: deps
+	@tests/debug/check
+
 # test programs run in the guest, whose view of this tree is read-only
 tests:
 	$(MAKE) -C tests/ioctl
@@ -195,7 +203,7 @@ clean:
 	-$(MAKE) -C tests/bench/floor KDIR=$(KDIR) clean
 	rm -rf .vm build
 
-.PHONY: all module cli tests deps check test-unit fuzz bench demo shell lint clean \
+.PHONY: all module cli tests deps check check-debug test-unit fuzz bench demo shell lint clean \
 	install install-cli install-headers install-config install-module uninstall \
 	check-version dkms-src dkms-install dkms-uninstall deb deb-lint \
 	print-kdir print-kver print-version

@@ -178,6 +178,19 @@ size_t nl_build(char *buf, uint16_t family, uint8_t cmd, uint16_t flags,
 /* nl_request() parses into a tb[] of 64 */
 _Static_assert(VFIO_PASID_A_MAX < 64, "tb[] must hold every attribute");
 
+int nl_reopen(void)
+{
+	int fd = nl_socket_open();
+
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	close(nl_fd);
+	nl_fd = fd;
+	return 0;
+}
+
 int nl_request(uint16_t family, uint8_t cmd, bool dump,
 	       const struct nl_attr *attr, int maxattr, nl_cb_t cb, void *arg)
 {
@@ -974,6 +987,22 @@ static void usage(FILE *f, const char *prog, const struct harness *h)
 		h->help ? h->help : "");
 }
 
+/*
+ * VP_TIMEOUT_SCALE=N (1 to 20) multiplies the watchdog's time: the debug
+ * kernel of make check-debug (KASAN, lockdep) runs everything slower.
+ */
+static unsigned int timeout_scale(void)
+{
+	const char *s = getenv("VP_TIMEOUT_SCALE");
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s)
+		return 1;
+	v = strtoul(s, &end, 10);
+	return *end || v < 1 || v > 20 ? 1 : v;
+}
+
 /* Returns -1 to go on, or the status main() must exit with */
 static int harness_start(int argc, char **argv, const struct harness *h)
 {
@@ -1041,7 +1070,7 @@ static int harness_start(int argc, char **argv, const struct harness *h)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, watchdog);
-	alarm(h->timeout);
+	alarm(h->timeout * timeout_scale());
 	if (h->subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	return -1;

@@ -44,6 +44,9 @@ int get_info(int fd, struct vfio_pasid_info *info);
 /* Generic netlink, by hand                                            */
 
 extern int nl_fd;		/* the socket of nl_request() */
+
+/* nl_fd closed and opened again (what it had pending is gone); 0 or -1 */
+int nl_reopen(void);
 extern uint16_t nl_family;	/* vfio_pasid's id, resolved at each load */
 extern uint32_t nl_seq;		/* the last sequence number used */
 extern char nl_extack[256];	/* extended-ack text of nl_request's last error */

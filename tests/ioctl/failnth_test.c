@@ -29,6 +29,20 @@
  * The module is loaded with backend=emulated; edu devices 0 and 1, bound
  * to vfio-pci, give the two VFIO groups (one device each).  A socket of
  * ours listens to the monitor group, so that events are made.
+ *
+ * With -k (the debug kernel of make check-debug), the kernel's own fault
+ * injection fails the allocations instead: N is written to this thread's
+ * /proc/thread-self/fail-nth, and the N-th slab allocation the thread makes
+ * in the kernel fails (failslab, told to fail allocations that may sleep
+ * too), inside the module or in what it calls: the xarray, the PASID
+ * allocator, netlink.  Whether a failure was the module's own is not
+ * known there, so an operation may fail with ENOMEM, ENOSPC or ENOBUFS
+ * (netlink's word for a message it could not allocate) and must then have
+ * changed nothing, or succeed (a lost event, a reply the kernel could not
+ * send after the change); either way the teardown that follows must find
+ * the module idle with nothing alive, and the lane's kmemleak scan finds
+ * what leaked.  Module init is not swept there: most of the allocations of
+ * a load are the kernel's module loader's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,8 +62,14 @@
 #define VFIO_BIND	"tests/vm/vfio-bind"
 #define FAIL_PARAM(x)	MOD_SYSFS "/parameters/fail_" x
 #define MAX_STEPS	32
+#define KERNEL_NTH	"/proc/thread-self/fail-nth"
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc/"
+#define KERNEL_STEPS	96
 
 static bool loaded;
+static bool kernel_fi;		/* -k: the kernel's fail-nth, not ours */
+static int kernel_nth_fd = -1;	/* KERNEL_NTH, open: an open() allocates */
 static int mon_fd = -1;		/* subscribed to the monitor group */
 
 /* ------------------------------------------------------------------ */
@@ -83,24 +103,79 @@ static long param_long(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
-/* Arm (n > 0) or disarm (0) the injection, for this process */
+static bool param_write(const char *path, const char *val)
+{
+	int fd, len = strlen(val);
+	bool ok;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		tap_fail("open %s: %s", path, errno_name(errno));
+		return false;
+	}
+	ok = write(fd, val, len) == len;
+	if (!ok)
+		tap_fail("write %s: %s", path, errno_name(errno));
+	close(fd);
+	return ok;
+}
+
+/* Arm (n > 0) or disarm (0) the injection, for this process (-k: thread) */
 static bool fail_nth(unsigned int n)
 {
 	char buf[16];
-	int fd, len;
-	bool ok;
+	int len;
 
-	fd = open(FAIL_PARAM("nth"), O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		tap_fail("open %s: %s", FAIL_PARAM("nth"), errno_name(errno));
+	len = snprintf(buf, sizeof(buf), "%u", n);
+	if (!kernel_fi)
+		return param_write(FAIL_PARAM("nth"), buf);
+	if (pwrite(kernel_nth_fd, buf, len, 0) != len) {
+		tap_fail("write %s: %s", KERNEL_NTH, errno_name(errno));
 		return false;
 	}
-	len = snprintf(buf, sizeof(buf), "%u", n);
-	ok = write(fd, buf, len) == len;
-	if (!ok)
-		tap_fail("write %s: %s", FAIL_PARAM("nth"), errno_name(errno));
-	close(fd);
-	return ok;
+	return true;
+}
+
+/* Points left before the armed failure: 0 when it fired; -1 on error */
+static long nth_left(void)
+{
+	char buf[32];
+	ssize_t n;
+
+	if (!kernel_fi)
+		return param_long(FAIL_PARAM("nth"));
+	n = pread(kernel_nth_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		tap_fail("read %s: %s", KERNEL_NTH, n ? errno_name(errno) : "empty");
+		return -1;
+	}
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * -k: failslab fails any slab allocation of the armed thread, those that
+ * may sleep too (by default it leaves them alone), without a stack dump
+ * per failure in the kernel log (the rig fails a run on one); the page
+ * allocator's injection keeps its defaults (order 0 and allocations that
+ * may sleep are left alone) and is quiet too.
+ */
+static bool kernel_fi_setup(void)
+{
+	if (access(FAILSLAB, F_OK) || access(KERNEL_NTH, W_OK)) {
+		printf("Bail out! -k: no %s or %s: needs a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs mounted\n",
+		       FAILSLAB, KERNEL_NTH);
+		return false;
+	}
+	kernel_nth_fd = open(KERNEL_NTH, O_RDWR | O_CLOEXEC);
+	if (kernel_nth_fd < 0) {
+		printf("Bail out! open %s: %s\n", KERNEL_NTH, strerror(errno));
+		return false;
+	}
+	return param_write(FAILSLAB "ignore-gfp-wait", "N") &&
+	       param_write(FAILSLAB "verbose", "0") &&
+	       (access(FAIL_PAGE, F_OK) ||
+		param_write(FAIL_PAGE "verbose", "0"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -698,9 +773,38 @@ static void back_to_idle(const char *what)
 	EXPECT_TRUE(live == 0, "%s: %ld objects alive, expected 0", what, live);
 }
 
+/*
+ * -k: what one step of the sweep must have left.  The netlink socket is
+ * opened again after a failure: a dump the kernel could not continue, or
+ * an error it could not report, stays with the socket.
+ */
+static void kernel_step(const struct op *op, struct fx *f, int ret, long left,
+			const struct snap *before, const char *what)
+{
+	struct snap after;
+
+	(void)op;
+	if (left > 0) {
+		EXPECT_TRUE(ret == 0, "%s: %s, expected success", what,
+			    errno_name(-ret));
+	} else if (ret) {
+		EXPECT_TRUE(ret == -ENOMEM || ret == -ENOSPC || ret == -ENOBUFS,
+			    "%s: %s, expected ENOMEM, ENOSPC or ENOBUFS", what,
+			    errno_name(-ret));
+		EXPECT_TRUE(nl_reopen() == 0, "netlink socket: %s",
+			    errno_name(errno));
+		/* ENOBUFS: the answer was lost, maybe after the change */
+		if (ret != -ENOBUFS && snap_take(&after))
+			snap_same(before, &after, what);
+	}
+	fx_down(f);
+	back_to_idle(what);
+}
+
 /* One operation with its N-th injection point failing, N = 1, 2, ... */
 static void sweep(const struct op *op)
 {
+	unsigned int max_steps = kernel_fi ? KERNEL_STEPS : MAX_STEPS;
 	char seen[256] = "", site[32], what[320];
 	unsigned int n;
 	struct snap before, after;
@@ -708,7 +812,7 @@ static void sweep(const struct op *op)
 	long left;
 	int ret;
 
-	for (n = 1; n <= MAX_STEPS && !tap_failed(); n++) {
+	for (n = 1; n <= max_steps && !tap_failed(); n++) {
 		if (!fx_up(&f, op->lvl))
 			return;
 		if (!snap_take(&before) || !fail_nth(n)) {
@@ -716,13 +820,21 @@ static void sweep(const struct op *op)
 			return;
 		}
 		ret = op->run(&f);
-		left = param_long(FAIL_PARAM("nth"));
+		left = nth_left();
 		/* before disarming, which clears it */
-		if (param_read(FAIL_PARAM("site"), site, sizeof(site)))
+		if (kernel_fi)
+			strcpy(site, "kernel");
+		else if (param_read(FAIL_PARAM("site"), site, sizeof(site)))
 			site[0] = '\0';
 		fail_nth(0);
 		snprintf(what, sizeof(what), "%s, point %u failing (%s)",
 			 op->name, n, site[0] ? site : "none reached");
+		if (kernel_fi) {
+			kernel_step(op, &f, ret, left, &before, what);
+			if (left > 0)
+				break;
+			continue;
+		}
 
 		if (left > 0) {
 			/* it ran without reaching point n: done */
@@ -749,8 +861,12 @@ static void sweep(const struct op *op)
 		fx_down(&f);
 		back_to_idle(what);
 	}
-	EXPECT_TRUE(n <= MAX_STEPS, "%s: still reaching points after %u",
-		    op->name, MAX_STEPS);
+	EXPECT_TRUE(n <= max_steps, "%s: still reaching points after %u",
+		    op->name, max_steps);
+	if (kernel_fi) {
+		tap_note("%s: %u allocations in the kernel", op->name, n - 1);
+		return;
+	}
 	EXPECT_TRUE(tap_failed() || !strcmp(seen, op->sites),
 		    "%s: points reached \"%s\", expected \"%s\"", op->name, seen,
 		    op->sites);
@@ -800,6 +916,8 @@ static void test_load_sweep(void)
 
 static void test_load(void)
 {
+	if (kernel_fi && !kernel_fi_setup())
+		exit(1);
 	if (!module_load_ok(PARAMS) || !family_resolve_ok())
 		return;
 	loaded = true;
@@ -842,6 +960,8 @@ static void test_sweep(void)
 
 static void test_unload(void)
 {
+	if (kernel_fi)
+		param_write(FAILSLAB "ignore-gfp-wait", "Y");
 	if (mon_fd >= 0)
 		close(mon_fd);
 	mon_fd = -1;
@@ -887,17 +1007,35 @@ static void after_test(const struct test *tc)
 	cleanup_test();
 }
 
+static struct harness h = {
+	.what = "Fails each allocation of each operation in turn (fault-injection build)",
+	.synopsis = " [-k]",
+	.help = "  -k       the kernel's own failslab fails the allocations (fail-nth of\n"
+		"           this thread), not the module's injection points; module\n"
+		"           init is not swept (needs CONFIG_FAILSLAB, debugfs mounted)\n",
+	.opts = "k",
+	.timeout = 600,
+	.tests = tests,
+	.n_tests = N_TESTS,
+	.loaded = module_loaded,
+	.after = after_test,
+};
+
+/* -k: the kernel's failslab; every step is slower, init is not swept */
+static void own_opt(int opt, const char *arg)
+{
+	(void)arg;
+	if (opt != 'k')
+		return;
+	kernel_fi = true;
+	h.tests = tests + 1;
+	h.n_tests = N_TESTS - 1;
+	h.timeout = 3000;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct harness h = {
-		.what = "Fails each allocation of each operation in turn (fault-injection build)",
-		.timeout = 600,
-		.tests = tests,
-		.n_tests = N_TESTS,
-		.loaded = module_loaded,
-		.after = after_test,
-	};
-
+	h.opt = own_opt;
 	module_path = FAULT_KO;
 	tests_fill();
 	return harness_main(argc, argv, &h);

@@ -156,10 +156,11 @@ static int vp_set_pasid_quota(struct vp_vm *vm, union vp_ioctl_buf *buf,
 			vp_vm_set_quota(vm, old, true, &old);
 			return -EFAULT;
 		}
-		return 0;
+		/* the seed's answer: the new quota (at most VP_PASID_LIMIT) */
+		return q->quota;
 	case VFIO_PASID_QUOTA_GET:
 		vp_vm_snapshot(vm, &info);
-		return put_user(info.quota, uquota) ? -EFAULT : 0;
+		return put_user(info.quota, uquota) ? -EFAULT : info.quota;
 	default:
 		return -EINVAL;
 	}

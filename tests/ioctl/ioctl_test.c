@@ -74,6 +74,10 @@ static uint32_t pool_size(void)
 /* ------------------------------------------------------------------ */
 /* Quota ioctls: return the ioctl's result, errno set on failure       */
 
+/*
+ * SET_PASID_QUOTA to @quota: the ioctl's result, which is the new quota on
+ * success; *@out (unless NULL) the quota written back
+ */
 static int quota_set(int fd, uint32_t quota, uint32_t *out)
 {
 	struct vfio_iommu_type1_pasid_quota q = {
@@ -81,11 +85,12 @@ static int quota_set(int fd, uint32_t quota, uint32_t *out)
 	};
 	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
 
-	if (!ret && out)
+	if (ret >= 0 && out)
 		*out = q.quota;
 	return ret;
 }
 
+/* QUOTA_GET: the ioctl's result, the quota on success; *@out written back */
 static int quota_get(int fd, uint32_t *out)
 {
 	struct vfio_iommu_type1_pasid_quota q = {
@@ -93,10 +98,70 @@ static int quota_get(int fd, uint32_t *out)
 	};
 	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
 
-	if (!ret)
+	if (ret >= 0)
 		*out = q.quota;
 	return ret;
 }
+
+/*
+ * SET_PASID_QUOTA to @quota must succeed, return @quota (not 0: the seed's
+ * "latest quota") and write it back; whether it did
+ */
+static bool quota_set_at(int line, int fd, uint32_t quota)
+{
+	uint32_t out = ~quota;
+	int ret = quota_set(fd, quota, &out);
+
+	if (ret < 0) {
+		tap_diag_at(true, line, "SET_PASID_QUOTA to %u: %s", quota,
+			    errno_name(errno));
+		return false;
+	}
+	if ((uint32_t)ret != quota || out != quota) {
+		tap_diag_at(true, line, "SET_PASID_QUOTA to %u: returned %d, wrote back %u",
+			    quota, ret, out);
+		return false;
+	}
+	return true;
+}
+
+/* QUOTA_GET must succeed, return the quota and write it back: the quota */
+static uint32_t quota_get_at(int line, int fd)
+{
+	uint32_t out = UINT32_MAX;
+	int ret = quota_get(fd, &out);
+
+	if (ret < 0) {
+		tap_diag_at(true, line, "QUOTA_GET: %s", errno_name(errno));
+		return UINT32_MAX;
+	}
+	if ((uint32_t)ret != out) {
+		tap_diag_at(true, line, "QUOTA_GET: returned %d, wrote back %u",
+			    ret, out);
+		return UINT32_MAX;
+	}
+	return out;
+}
+
+/* SET_PASID_QUOTA with @q as it is must return @want: whether it did */
+static bool quota_ioctl_at(int line, int fd, void *q, uint32_t want)
+{
+	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, q);
+
+	if (ret < 0)
+		tap_diag_at(true, line, "SET_PASID_QUOTA: expected %u, got %s",
+			    want, errno_name(errno));
+	else if ((uint32_t)ret != want)
+		tap_diag_at(true, line, "SET_PASID_QUOTA: returned %d, expected %u",
+			    ret, want);
+	return ret >= 0 && (uint32_t)ret == want;
+}
+
+#define EXPECT_QUOTA_IOCTL(fd, q, want)	quota_ioctl_at(__LINE__, fd, q, want)
+#define EXPECT_QUOTA_SET(fd, quota)	quota_set_at(__LINE__, fd, quota)
+#define ASSERT_QUOTA_SET(fd, quota) \
+	do { if (!EXPECT_QUOTA_SET(fd, quota)) return; } while (0)
+#define QUOTA_GET(fd)			quota_get_at(__LINE__, fd)
 
 static void free_n(int fd, uint32_t n, const uint32_t *pasids)
 {
@@ -263,10 +328,8 @@ static void server(int sock, void *p)
 	fd = dev_open();
 	if (fd < 0)
 		return;
-	if (a->quota && quota_set(fd, a->quota, NULL)) {
-		tap_fail("child: quota %u: %s", a->quota, errno_name(errno));
+	if (a->quota && !EXPECT_QUOTA_SET(fd, a->quota))
 		return;
-	}
 	memset(&r, 0, sizeof(r));
 	r.op = M_READY;
 	r.vm_id = vm_id_of(fd);
@@ -404,7 +467,7 @@ static void check_reclaimed(const struct stats *s0, uint32_t vm_id, pid_t pid,
 	if (fd < 0)
 		return;
 	if (n > quota_of(fd))
-		EXPECT_OK(quota_set(fd, n, NULL));
+		EXPECT_QUOTA_SET(fd, n);
 	for (i = 0; i < n; i++) {
 		if (pasid_alloc(fd, pasids[i], pasids[i], &got)) {
 			tap_fail("re-allocation of reclaimed PASID %u: %s",
@@ -808,18 +871,21 @@ static void test_argsz_pasid_quota(void)
 	}
 	EXPECT_EQ(q0, quota_of(fd));
 
-	/* bigger with a zero tail: as if exact, the new quota comes back */
+	/*
+	 * bigger with a zero tail: as if exact, the new quota is returned
+	 * and comes back in the struct
+	 */
 	FILL_QUOTA(sz + 8, 0, target);
-	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+	if (EXPECT_QUOTA_IOCTL(fd, &u, target))
 		EXPECT_EQ(target, u.q.quota);
 	for (i = sz; i < sz + 8; i++)
 		EXPECT_TRUE(!u.b[i], "tail byte %u written", i);
 	EXPECT_EQ(target, quota_of(fd));
 	FILL_QUOTA(sz + 8, VFIO_PASID_QUOTA_GET, 0);
-	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+	if (EXPECT_QUOTA_IOCTL(fd, &u, target))
 		EXPECT_EQ(target, u.q.quota);
 	FILL_QUOTA(sz + 1, 0, target - 1);
-	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+	if (EXPECT_QUOTA_IOCTL(fd, &u, target - 1))
 		EXPECT_EQ(target - 1, u.q.quota);
 	target--;
 
@@ -1095,16 +1161,15 @@ static void test_quota_get(void)
 		.quota = 12345,
 	};
 	struct vm_list l;
-	uint32_t quota = 0;
 	int fd = dev_open(), ret;
 
 	if (fd < 0)
 		return;
-	if (!EXPECT_OK(quota_get(fd, &quota)))
-		EXPECT_EQ(cfg->default_quota, quota);
+	/* the quota is returned and written back */
+	EXPECT_EQ(cfg->default_quota, QUOTA_GET(fd));
 	EXPECT_EQ(cfg->default_quota, quota_of(fd));
 	/* QUOTA_GET reads only: the quota given is ignored */
-	if (!EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q)))
+	if (EXPECT_QUOTA_IOCTL(fd, &q, cfg->default_quota))
 		EXPECT_EQ(cfg->default_quota, q.quota);
 	EXPECT_EQ(cfg->default_quota, quota_of(fd));
 	ret = vm_get(vm_id_of(fd), &l);
@@ -1120,7 +1185,7 @@ static void test_quota_set(void)
 	static const uint32_t bad_flags[] = {
 		1U << 1, 1U << 31, VFIO_PASID_QUOTA_GET | (1U << 1),
 	};
-	uint32_t held[8], out = 0, p, i;
+	uint32_t held[8], p, i;
 	struct stats s0, s1;
 	int fd = dev_open();
 
@@ -1129,11 +1194,9 @@ static void test_quota_set(void)
 	if (!alloc_n(fd, cfg->pasid_min, cfg->pasid_max, 5, held))
 		return;
 
-	/* equal to the count: allowed; the new quota comes back */
-	if (!EXPECT_OK(quota_set(fd, 5, &out)))
-		EXPECT_EQ(5, out);
-	if (!EXPECT_OK(quota_get(fd, &out)))
-		EXPECT_EQ(5, out);
+	/* equal to the count: allowed; the new quota is returned */
+	EXPECT_QUOTA_SET(fd, 5);
+	EXPECT_EQ(5, QUOTA_GET(fd));
 	EXPECT_EQ(5, quota_of(fd));
 	/* below the count */
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 4, NULL));
@@ -1154,11 +1217,9 @@ static void test_quota_set(void)
 	EXPECT_ERRNO(EINVAL, quota_set(fd, UINT32_MAX, NULL));
 	EXPECT_EQ(5, quota_of(fd));
 	/* the pool size itself (raising: we are root) */
-	if (!EXPECT_OK(quota_set(fd, pool_size(), &out)))
-		EXPECT_EQ(pool_size(), out);
+	EXPECT_QUOTA_SET(fd, pool_size());
 	/* lowering */
-	if (!EXPECT_OK(quota_set(fd, 7, &out)))
-		EXPECT_EQ(7, out);
+	EXPECT_QUOTA_SET(fd, 7);
 	if (EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &held[5])))
 		return;
 	EXPECT_EQ(6, count_of(fd));
@@ -1175,8 +1236,7 @@ static void test_quota_set(void)
 
 	free_n(fd, 6, held);
 	/* quota 0 with nothing held: allowed, and nothing can be allocated */
-	if (!EXPECT_OK(quota_set(fd, 0, &out)))
-		EXPECT_EQ(0, out);
+	EXPECT_QUOTA_SET(fd, 0);
 	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p));
 	fd_close(fd);
 }
@@ -1184,7 +1244,7 @@ static void test_quota_set(void)
 /* CAP_SYS_RESOURCE dropped from the effective set, then taken back */
 static void quota_cap_child(int sock, void *arg)
 {
-	uint32_t q0, half, p, out = 0;
+	uint32_t q0, half, p;
 	int fd;
 
 	(void)sock;
@@ -1200,9 +1260,8 @@ static void quota_cap_child(int sock, void *arg)
 			 "CAP_SYS_RESOURCE still effective"))
 		return;
 	/* lowering and keeping need no capability */
-	if (!EXPECT_OK(quota_set(fd, half, &out)))
-		EXPECT_EQ(half, out);
-	EXPECT_OK(quota_set(fd, half, NULL));
+	EXPECT_QUOTA_SET(fd, half);
+	EXPECT_QUOTA_SET(fd, half);
 	/* raising does */
 	EXPECT_ERRNO(EPERM, quota_set(fd, half + 1, NULL));
 	EXPECT_ERRNO(EPERM, quota_set(fd, q0, NULL));
@@ -1213,8 +1272,7 @@ static void quota_cap_child(int sock, void *arg)
 	/* with the capability back, raising works */
 	if (!cap_set_effective(CAP_SYS_RESOURCE, true))
 		return;
-	if (!EXPECT_OK(quota_set(fd, q0, &out)))
-		EXPECT_EQ(q0, out);
+	EXPECT_QUOTA_SET(fd, q0);
 	EXPECT_EQ(q0, quota_of(fd));
 	fd_close(fd);
 }
@@ -1251,7 +1309,7 @@ static void quota_nobody_child(int sock, void *arg)
 	/* the descriptor opened as root keeps working */
 	EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p));
 	EXPECT_EQ(1, count_of(fd));
-	EXPECT_OK(quota_set(fd, half, NULL));
+	EXPECT_QUOTA_SET(fd, half);
 	EXPECT_ERRNO(EPERM, quota_set(fd, half + 1, NULL));
 	EXPECT_ERRNO(EPERM, quota_set(fd, q0, NULL));
 	/* below the count stays EINVAL */
@@ -1279,7 +1337,7 @@ static void quota_exhaustion(uint32_t set_quota)
 	if (fd < 0)
 		return;
 	if (set_quota)
-		ASSERT_OK(quota_set(fd, set_quota, NULL));
+		ASSERT_QUOTA_SET(fd, set_quota);
 	quota = quota_of(fd);
 	ASSERT_TRUE(quota <= 64, "quota %u too big for this test", quota);
 	if (!stats_get(&s0))
@@ -1404,7 +1462,7 @@ static void test_vm_shared_fds(void)
 		EXPECT_OK(pasid_free(fd2, p));
 		EXPECT_EQ(0, count_of(fd1));
 	}
-	EXPECT_OK(quota_set(fd3, 500, NULL));
+	EXPECT_QUOTA_SET(fd3, 500);
 	EXPECT_EQ(500, quota_of(fd1));
 
 	/* the VM lives while any of its descriptors is open */
@@ -1929,7 +1987,7 @@ static void concurrency(uint32_t quota, uint32_t per_thread, bool pressure)
 		goto out;
 	c->quota = quota;
 	c->per_thread = per_thread;
-	if (EXPECT_OK(quota_set(c->fd, quota, NULL)) || !stats_get(&s0))
+	if (!EXPECT_QUOTA_SET(c->fd, quota) || !stats_get(&s0))
 		goto out;
 
 	for (i = 0; i < CONC_THREADS; i++) {
@@ -2128,7 +2186,7 @@ out:
 
 static void test_small_range(void)
 {
-	uint32_t p, out;
+	uint32_t p;
 	int fd = dev_open();
 
 	if (fd < 0)
@@ -2151,12 +2209,10 @@ static void test_small_range(void)
 		EXPECT_EQ(100, p);
 		EXPECT_OK(pasid_free(fd, p));
 	}
-	if (!EXPECT_OK(quota_get(fd, &out)))
-		EXPECT_EQ(10, out);
+	EXPECT_EQ(10, QUOTA_GET(fd));
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 65, NULL));
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 1000, NULL));
-	if (!EXPECT_OK(quota_set(fd, 64, &out)))
-		EXPECT_EQ(64, out);
+	EXPECT_QUOTA_SET(fd, 64);
 	fd_close(fd);
 }
 
@@ -2175,7 +2231,7 @@ static void test_small_pool_exhaustion(void)
 
 	if (fd < 0)
 		return;
-	ASSERT_OK(quota_set(fd, 64, NULL));
+	ASSERT_QUOTA_SET(fd, 64);
 	for (n = 0; n < 60; n++)
 		if (EXPECT_OK(pasid_alloc(fd, 100, 163, &held[n])))
 			break;
@@ -2206,7 +2262,7 @@ static void test_small_pool_exhaustion(void)
 	/* A, under quota too: a pool refusal */
 	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, 100, 163, &p));
 	/* A at its quota: a quota refusal */
-	EXPECT_OK(quota_set(fd, 60, NULL));
+	EXPECT_QUOTA_SET(fd, 60);
 	if (stats_get(&s0)) {
 		EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, 100, 163, &p));
 		if (stats_get(&s1)) {
@@ -2237,7 +2293,7 @@ static void test_small_pool_whole(void)
 
 	if (fd < 0)
 		return;
-	ASSERT_OK(quota_set(fd, 64, NULL));
+	ASSERT_QUOTA_SET(fd, 64);
 	for (n = 0; n < 64; n++) {
 		if (EXPECT_OK(pasid_alloc(fd, 100, 163, &held[n])))
 			break;

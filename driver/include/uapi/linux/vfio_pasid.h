@@ -91,6 +91,11 @@ struct vfio_iommu_type1_pasid_request {
  * @flags: 0 to set the quota, VFIO_PASID_QUOTA_GET to read it
  * @quota: the new quota; on return the VM's quota
  *
+ * Returns the VM's quota on success, as the seed did ("latest quota"): the
+ * new quota for a set, the current one for VFIO_PASID_QUOTA_GET.  It is
+ * also written back into @quota.  A quota is at most 0xFFFFF, so a
+ * successful call never returns a negative value.
+ *
  * ======== ==========================================================
  * EINVAL   quota below the VM's outstanding PASIDs, or above the pool
  *          size (pasid_max - pasid_min + 1)

@@ -77,8 +77,12 @@ int vp_set_default_quota(u32 quota)
 	return 0;
 }
 
-/* ioctl handlers get the argument copied in and checked for size */
+/*
+ * ioctl handlers get the argument copied in and checked for size; every
+ * struct begins with argsz, which holds the size checked (see vp_ioctl())
+ */
 union vp_ioctl_buf {
+	u32 argsz;
 	struct vfio_iommu_type1_pasid_request req;
 	struct vfio_iommu_type1_pasid_quota quota;
 	struct vfio_pasid_info info;
@@ -361,11 +365,23 @@ static long vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (copy_from_user(&buf, uarg, min(argsz, op->size)))
 			return -EFAULT;
 	} else {
+		/*
+		 * No request reads or zero-checks more than a page of user
+		 * memory, whatever argsz says: a larger struct is refused as
+		 * a tail the kernel does not take.
+		 */
+		if (argsz > PAGE_SIZE)
+			return -E2BIG;
 		/* copies argsz bytes, zeroes the rest of op->size */
 		ret = copy_struct_from_user(&buf, op->size, uarg, argsz);
 		if (ret)
 			return ret;
 	}
+	/*
+	 * The copy read argsz again, and a thread of the caller may have
+	 * changed it since: handlers see the size checked above.
+	 */
+	buf.argsz = argsz;
 	return op->handler(vm, &buf, uarg);
 }
 

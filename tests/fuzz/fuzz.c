@@ -628,6 +628,13 @@ static void op_raw(struct ctx *c)
 	/* argsz below the minimum: EINVAL, whatever else is wrong */
 	if (argsz < min && e != EINVAL)
 		unexpected(c, "argsz below the minimum", cmd, e, EINVAL, argsz, flags);
+	/*
+	 * an input struct above a page: E2BIG, whatever else is wrong (no
+	 * request reads more than a page); GET_INFO's is an output buffer
+	 */
+	if (argsz >= min && argsz > (uint32_t)getpagesize() &&
+	    cmd != VFIO_PASID_GET_INFO && e != E2BIG)
+		unexpected(c, "argsz above a page", cmd, e, E2BIG, argsz, flags);
 	if (cmd == VFIO_IOMMU_PASID_REQUEST && !e && flags == VFIO_IOMMU_PASID_ALLOC) {
 		uint32_t lo = h[2], hi = h[3], res = h[4];
 

@@ -982,6 +982,208 @@ static void test_argsz_get_info(void)
 	fd_close(fd);
 }
 
+/*
+ * No request reads or zero-checks more than a page of user memory,
+ * whatever argsz says.  Each input struct sits at the end of a mapped page
+ * followed by an unmapped one, with argsz 1 MiB: a kernel that reads on to
+ * check the tail faults (EFAULT); it must refuse the size (E2BIG) without
+ * reading.  A page and one byte, all of it mapped and zero, is refused the
+ * same way; a page exactly with a zero tail works as if exact.
+ */
+static void test_argsz_page_limit(void)
+{
+	static const struct {
+		unsigned long	cmd;
+		const char	*name;
+		uint32_t	size;
+		uint32_t	flags;
+	} cmds[] = {
+		{ VFIO_IOMMU_PASID_REQUEST, "PASID_REQUEST",
+		  sizeof(struct vfio_iommu_type1_pasid_request),
+		  VFIO_IOMMU_PASID_ALLOC },
+		{ VFIO_IOMMU_SET_PASID_QUOTA, "SET_PASID_QUOTA",
+		  sizeof(struct vfio_iommu_type1_pasid_quota), 0 },
+		{ VFIO_PASID_ATTACH_GROUP, "ATTACH_GROUP",
+		  sizeof(struct vfio_pasid_group), 0 },
+		{ VFIO_PASID_DETACH_GROUP, "DETACH_GROUP",
+		  sizeof(struct vfio_pasid_group), 0 },
+		{ VFIO_IOMMU_BIND, "BIND",
+		  sizeof(struct vfio_iommu_type1_bind) +
+		  sizeof(struct iommu_gpasid_bind_data),
+		  VFIO_IOMMU_BIND_GUEST_PGTBL },
+		{ VFIO_IOMMU_CACHE_INVALIDATE, "CACHE_INVALIDATE",
+		  sizeof(struct vfio_iommu_type1_cache_invalidate), 0 },
+	};
+	const uint32_t big[] = { 1U << 20, UINT32_MAX };
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_iommu_type1_pasid_request *req;
+	struct vfio_iommu_type1_pasid_quota *q;
+	struct vfio_pasid_info *info;
+	uint32_t q0, vm_id, *s;
+	unsigned int i, j;
+	char *mem, *two;
+	int fd;
+
+	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || two == MAP_FAILED) {
+		tap_fail("mmap: %s", errno_name(errno));
+		return;
+	}
+	/* the page after the first is not there */
+	munmap(mem + page, page);
+	fd = dev_open();
+	if (fd < 0)
+		goto out;
+	q0 = quota_of(fd);
+	vm_id = vm_id_of(fd);
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		for (j = 0; j < ARRAY_SIZE(big); j++) {
+			s = (uint32_t *)(mem + page - cmds[i].size);
+			memset(s, 0, cmds[i].size);
+			s[0] = big[j];
+			s[1] = cmds[i].flags;
+			if (cmds[i].cmd == VFIO_IOMMU_PASID_REQUEST) {
+				s[2] = cfg->pasid_min;
+				s[3] = cfg->pasid_max;
+			} else if (cmds[i].cmd == VFIO_IOMMU_SET_PASID_QUOTA) {
+				s[2] = q0 - 1;
+			}
+			CHECK(E2BIG, fd, cmds[i].cmd, s,
+			      "%s, argsz %u, the struct at the end of the last mapped page",
+			      cmds[i].name, big[j]);
+		}
+		/* mapped and zero, one byte more than a page: refused all the same */
+		s = (uint32_t *)two;
+		memset(two, 0, 2 * page);
+		s[0] = page + 1;
+		s[1] = cmds[i].flags;
+		if (cmds[i].cmd == VFIO_IOMMU_PASID_REQUEST) {
+			s[2] = cfg->pasid_min;
+			s[3] = cfg->pasid_max;
+		} else if (cmds[i].cmd == VFIO_IOMMU_SET_PASID_QUOTA) {
+			s[2] = q0 - 1;
+		}
+		CHECK(E2BIG, fd, cmds[i].cmd, s, "%s, argsz %ld, the tail zero",
+		      cmds[i].name, page + 1);
+	}
+	EXPECT_EQ(0, count_of(fd));
+	EXPECT_EQ(q0, quota_of(fd));
+
+	/* a page exactly, the tail zero: as if exact */
+	memset(two, 0, 2 * page);
+	q = (void *)two;
+	q->argsz = page;
+	q->quota = q0 - 1;
+	if (EXPECT_QUOTA_IOCTL(fd, q, q0 - 1))
+		EXPECT_EQ(q0 - 1, q->quota);
+	EXPECT_EQ(q0 - 1, quota_of(fd));
+	memset(two, 0, 2 * page);
+	req = (void *)two;
+	req->argsz = page;
+	req->flags = VFIO_IOMMU_PASID_ALLOC;
+	req->alloc_pasid.min = cfg->pasid_min;
+	req->alloc_pasid.max = cfg->pasid_max;
+	if (CHECK(0, fd, VFIO_IOMMU_PASID_REQUEST, req, "argsz %ld, the tail zero", page)) {
+		EXPECT_EQ(1, count_of(fd));
+		EXPECT_OK(pasid_free(fd, req->alloc_pasid.result));
+	}
+
+	/*
+	 * GET_INFO's argsz is the size of an output buffer: not limited, and
+	 * nothing beyond the struct is read or written
+	 */
+	info = (void *)(mem + page - sizeof(*info));
+	memset(info, 0, sizeof(*info));
+	info->argsz = 1U << 20;
+	if (CHECK(0, fd, VFIO_PASID_GET_INFO, info, "argsz 1 MiB, the struct at the end of the last mapped page")) {
+		EXPECT_EQ(sizeof(*info), info->argsz);
+		EXPECT_EQ(vm_id, info->vm_id);
+	}
+	EXPECT_EQ(0, count_of(fd));
+	fd_close(fd);
+out:
+	munmap(mem, page);
+	munmap(two, 2 * page);
+}
+
+struct flipper {
+	uint32_t	*argsz;
+	uint32_t	good;
+	atomic_bool	stop;
+};
+
+/* argsz good, 0, good, 0... until told to stop */
+static void *flip_argsz(void *p)
+{
+	struct flipper *f = p;
+
+	while (!atomic_load_explicit(&f->stop, memory_order_relaxed)) {
+		__atomic_store_n(f->argsz, f->good, __ATOMIC_RELAXED);
+		__atomic_store_n(f->argsz, 0, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * argsz is read once: a thread changes GET_INFO's argsz between its size
+ * and 0 while another calls it.  A call refused (EINVAL) read 0; a call
+ * that succeeded read the size, and must then have written the struct: a
+ * kernel that checks the size it read first but writes as much as a second
+ * read of argsz says writes nothing when that read sees 0.
+ */
+static void test_argsz_read_once(void)
+{
+	union {
+		struct vfio_pasid_info i;
+		uint8_t b[64];
+	} u __attribute__((aligned(64)));
+	struct flipper f = { .argsz = &u.i.argsz, .good = sizeof(u.i) };
+	unsigned long n, ok = 0, refused = 0, other = 0, torn = 0;
+	uint32_t vm_id;
+	double end;
+	pthread_t t;
+	int fd = dev_open(), ret;
+
+	if (fd < 0)
+		return;
+	vm_id = vm_id_of(fd);
+	memset(&u, 0, sizeof(u));
+	atomic_init(&f.stop, false);
+	if (pthread_create(&t, NULL, flip_argsz, &f)) {
+		tap_fail("pthread_create: %s", errno_name(errno));
+		fd_close(fd);
+		return;
+	}
+	end = now() + 3;
+	for (n = 0; n < 1000000 && (n % 64 || now() < end); n++) {
+		__atomic_store_n(&u.i.vm_id, 0, __ATOMIC_RELAXED);
+		ret = ioctl(fd, VFIO_PASID_GET_INFO, &u);
+		if (!ret) {
+			ok++;
+			if (__atomic_load_n(&u.i.vm_id, __ATOMIC_RELAXED) != vm_id)
+				torn++;
+		} else if (errno == EINVAL) {
+			refused++;
+		} else {
+			other++;
+		}
+	}
+	atomic_store(&f.stop, true);
+	pthread_join(t, NULL);
+	tap_note("%lu calls: %lu succeeded, %lu EINVAL", n, ok, refused);
+	EXPECT_TRUE(!torn, "%lu of %lu successful GET_INFO wrote no vm_id: argsz was read again",
+		    torn, ok);
+	EXPECT_EQ(0, other);
+	/* both sizes were seen, or the test proved nothing */
+	EXPECT_TRUE(ok && refused, "the race did not happen: %lu succeeded, %lu EINVAL",
+		    ok, refused);
+	fd_close(fd);
+}
+
 /* ------------------------------------------------------------------ */
 /* 3. PASID_REQUEST                                                    */
 
@@ -2356,6 +2558,10 @@ static const struct test tests[] = {
 	  test_argsz_pasid_quota, MODULE },
 	{ "argsz: GET_INFO (EINVAL below, bigger buffer fine, size written back)",
 	  test_argsz_get_info, MODULE },
+	{ "argsz: no request reads more than a page (E2BIG above it, a page exact works)",
+	  test_argsz_page_limit, MODULE },
+	{ "argsz: read once (GET_INFO against a thread changing it)",
+	  test_argsz_read_once, MODULE },
 	{ "pasid: flags not exactly ALLOC or FREE fail with EINVAL", test_request_flags, MODULE },
 	{ "pasid: alloc range checks, results in [min, max], min == max exact",
 	  test_alloc_range, MODULE },

@@ -32,17 +32,25 @@
  * - An input struct larger than the kernel knows is accepted when the
  *   unknown tail is all zero, else E2BIG.  New fields are only ever added
  *   at the end and a zero value always means "old behaviour".
+ * - No request reads or zero-checks more than a page of the caller's
+ *   memory: an input struct whose argsz is above the page size (4096 bytes
+ *   on x86-64) is refused with E2BIG before anything beyond argsz is read.
+ * - argsz is read once: the kernel acts on the size it checked, whatever
+ *   another thread writes into the struct during the call.
  * - Unknown flag bits: EINVAL.  Reserved and padding fields must be zero:
  *   EINVAL.  New behaviour is always requested with a new flag bit.
  * - For VFIO_PASID_GET_INFO argsz is the size of the caller's output buffer;
- *   the kernel writes back the size it needs.
+ *   the kernel writes back the size it needs.  It is not limited to a page:
+ *   the kernel reads only the struct it knows and writes no more than it
+ *   needs.
  *
  * Errors common to every ioctl:
  *
  * ======== ==========================================================
  * EFAULT   the argument pointer is bad
  * EINVAL   argsz too small, unknown flags, non-zero reserved fields
- * E2BIG    argsz larger than known and the unknown tail is not zero
+ * E2BIG    argsz larger than known and the unknown tail is not zero, or
+ *          argsz of an input struct above the page size
  * ENOTTY   unknown ioctl
  * ======== ==========================================================
  */

@@ -170,6 +170,9 @@ static int vp_set_pasid_quota(struct vp_vm *vm, union vp_ioctl_buf *buf,
 	}
 }
 
+/* GET_INFO's flags that only the kernel sets */
+#define VP_INFO_OUT_FLAGS	VFIO_PASID_INFO_CAPS
+
 static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
 		       void __user *uarg)
 {
@@ -189,7 +192,12 @@ static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
 	struct vp_vm_info vi;
 	bool nesting;
 
-	if (info->flags)
+	/*
+	 * Output-only flags are ignored on input, as VFIO's GET_INFO does, so
+	 * that a buffer grown after a first call can be given back as it is;
+	 * any other bit is refused, keeping input flags for later use.
+	 */
+	if (info->flags & ~VP_INFO_OUT_FLAGS)
 		return -EINVAL;
 
 	vp_vm_snapshot(vm, &vi);

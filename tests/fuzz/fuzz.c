@@ -759,10 +759,13 @@ static void op_info(struct ctx *c)
 	argsz = chance(&c->r, 50) ? sizeof(*info) : below(&c->r, 128);
 	memset(c->buf, 0, 256);
 	info->argsz = argsz;
-	info->flags = chance(&c->r, 20) ? edgy32(&c->r) : 0;
+	/* sometimes what a first call wrote: the output-only flag */
+	info->flags = chance(&c->r, 20) ? edgy32(&c->r) :
+		      chance(&c->r, 20) ? VFIO_PASID_INFO_CAPS : 0;
 	flags = info->flags;
 	e = xioctl(c, s->fd, VFIO_PASID_GET_INFO, info, "GET_INFO", NULL);
-	if (argsz < sizeof(*info) || flags) {
+	/* the output-only flag is ignored on input, any other bit refused */
+	if (argsz < sizeof(*info) || (flags & ~VFIO_PASID_INFO_CAPS)) {
 		if (e != EINVAL)
 			unexpected(c, "GET_INFO with a short argsz or flags",
 				   VFIO_PASID_GET_INFO, e, EINVAL, argsz, flags);

@@ -388,7 +388,10 @@ struct vfio_pasid_group {
 /**
  * struct vfio_pasid_info - VFIO_PASID_GET_INFO
  * @argsz: in: size of the caller's buffer; out: size needed for all of it
- * @flags: out: VFIO_PASID_INFO_CAPS when a capability chain follows
+ * @flags: out: VFIO_PASID_INFO_CAPS when a capability chain follows; in:
+ *         output-only flags (VFIO_PASID_INFO_CAPS) are ignored, as VFIO's
+ *         GET_INFO does, so a buffer grown after a first call can be passed
+ *         again as it is; any other bit: EINVAL
  * @vm_id: out: this VM's id, as the admin API and vfiopasidctl show it
  * @quota: out: the VM's quota
  * @count: out: PASIDs the VM holds

@@ -151,8 +151,15 @@ static int vp_set_pasid_quota(struct vp_vm *vm, union vp_ioctl_buf *buf,
 
 	switch (q->flags) {
 	case 0:
-		ret = vp_vm_set_quota(vm, q->quota,
-				      capable(CAP_SYS_RESOURCE), &old);
+		/*
+		 * CAP_SYS_RESOURCE is asked for only when the quota would be
+		 * raised: capable() marks the caller as having used a
+		 * privilege, and audits a denial for a confined VMM that only
+		 * lowers or keeps its own.
+		 */
+		ret = vp_vm_set_quota(vm, q->quota, false, &old);
+		if (ret == -EPERM && capable(CAP_SYS_RESOURCE))
+			ret = vp_vm_set_quota(vm, q->quota, true, &old);
 		if (ret)
 			return ret;
 		if (put_user(q->quota, uquota)) {

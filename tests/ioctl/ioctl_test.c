@@ -39,6 +39,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <linux/acct.h>
 #include <linux/capability.h>
 
 #include "common.h"
@@ -1544,6 +1545,98 @@ static void test_quota_nobody(void)
 		child_reap(&c, 0);
 }
 
+/*
+ * CAP_SYS_RESOURCE is asked for only when a quota is raised.  A capability
+ * check that succeeds marks the process as having used a privilege
+ * (PF_SUPERPRIV), which BSD process accounting records as ASU when it
+ * exits; one that fails is what an LSM audits as a denial.  Three root
+ * children, each a VM of its own, do one quota request and exit: reading
+ * its quota and lowering it must not be marked, raising it must (which
+ * shows the mark can be seen at all).
+ */
+enum su_op { SU_GET, SU_LOWER, SU_RAISE, SU_N };
+
+/* Nothing but the open, the request and the exit: no other privilege */
+static void su_child(enum su_op op)
+{
+	struct vfio_iommu_type1_pasid_quota q = {
+		.argsz = sizeof(q), .flags = VFIO_PASID_QUOTA_GET,
+	};
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0 || ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q) < 0)
+		_exit(10);
+	if (op != SU_GET) {
+		q.flags = 0;
+		q.quota += op == SU_LOWER ? -1 : 1;
+		ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
+		if (ret < 0 || (uint32_t)ret != q.quota)
+			_exit(11);
+	}
+	_exit(0);
+}
+
+static void test_quota_cap_only_raise(void)
+{
+	static const char *const what[SU_N] = {
+		"reading its quota", "lowering its quota", "raising its quota",
+	};
+	char path[] = "/tmp/vp-acct-XXXXXX";
+	int flag[SU_N] = { -1, -1, -1 };
+	struct acct_v3 rec;
+	pid_t pid[SU_N];
+	int fd, st, i;
+
+	fd = mkstemp(path);
+	if (fd < 0) {
+		tap_fail("mkstemp: %s", errno_name(errno));
+		return;
+	}
+	if (acct(path)) {
+		tap_fail("acct: %s (CONFIG_BSD_PROCESS_ACCT?)", errno_name(errno));
+		goto out;
+	}
+	for (i = 0; i < SU_N; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0) {
+			tap_fail("fork: %s", errno_name(errno));
+			break;
+		}
+		if (!pid[i])
+			su_child(i);
+		if (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			tap_fail("child %s: status 0x%x", what[i], st);
+	}
+	if (acct(NULL))
+		tap_fail("acct(NULL): %s", errno_name(errno));
+	if (tap_failed())
+		goto out;
+
+	/* the records of version 3, written when each process ended */
+	while (read(fd, &rec, sizeof(rec)) == (ssize_t)sizeof(rec)) {
+		if ((rec.ac_version & 0x7f) != 3)
+			continue;
+		for (i = 0; i < SU_N; i++)
+			if (rec.ac_pid == (uint32_t)pid[i])
+				flag[i] = (uint8_t)rec.ac_flag;
+	}
+	for (i = 0; i < SU_N; i++) {
+		if (!EXPECT_TRUE(flag[i] >= 0, "no accounting record of the child %s",
+				 what[i]))
+			continue;
+		if (i == SU_RAISE)
+			EXPECT_TRUE(flag[i] & ASU, "the child %s is not marked as having used a privilege (ac_flag 0x%x)",
+				    what[i], flag[i]);
+		else
+			EXPECT_TRUE(!(flag[i] & ASU), "the child %s is marked as having used a privilege (ac_flag 0x%x)",
+				    what[i], flag[i]);
+	}
+out:
+	close(fd);
+	unlink(path);
+}
+
 /* Allocate to the quota; @set_quota 0 keeps the VM's default */
 static void quota_exhaustion(uint32_t set_quota)
 {
@@ -2586,6 +2679,8 @@ static const struct test tests[] = {
 	{ "quota: set rules (count, pool size, flags)", test_quota_set, MODULE },
 	{ "quota: raising needs CAP_SYS_RESOURCE (capset)", test_quota_cap, MODULE },
 	{ "quota: raising as nobody fails with EPERM, lowering works", test_quota_nobody, MODULE },
+	{ "quota: CAP_SYS_RESOURCE is checked only for a raise (process accounting's ASU flag)",
+	  test_quota_cap_only_raise, MODULE },
 	{ "quota: exhaustion is ENOSPC, a quota refusal", test_quota_exhaustion, MODULE },
 	{ "quota: default_quota at run time applies to new VMs", test_default_quota_param, MODULE },
 	{ "vm: descriptors and threads of one process share one VM", test_vm_shared_fds, MODULE },

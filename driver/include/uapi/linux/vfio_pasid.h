@@ -107,7 +107,9 @@ struct vfio_iommu_type1_pasid_request {
  * ======== ==========================================================
  * EINVAL   quota below the VM's outstanding PASIDs, or above the pool
  *          size (pasid_max - pasid_min + 1)
- * EPERM    raising the quota without CAP_SYS_RESOURCE
+ * EPERM    raising the quota without CAP_SYS_RESOURCE (the capability is
+ *          checked only for a raise: lowering or keeping the quota uses
+ *          no privilege and audits no denial)
  * ======== ==========================================================
  */
 struct vfio_iommu_type1_pasid_quota {

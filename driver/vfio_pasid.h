@@ -303,6 +303,12 @@ static inline void vp_free(const void *p)
 	kfree(p);
 }
 
+/* pool.c: PASIDs from the system-wide allocator, a full range refused */
+int vp_pool_init(void);
+void vp_pool_exit(void);
+int vp_pool_alloc(u32 min, u32 max, u32 *pasid);
+void vp_pool_free(u32 pasid);
+
 /* vm.c */
 int vp_vm_init(void);
 void vp_vm_exit(void);

@@ -49,7 +49,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hashtable.h>
-#include <linux/ioasid.h>
 #include <linux/ktime.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -69,8 +68,6 @@ static DEFINE_XARRAY_ALLOC1(vp_vms);
 static u32 vp_next_vm_id;
 static DEFINE_HASHTABLE(vp_vm_by_mm, 8);
 
-static DECLARE_IOASID_SET(vp_ioasid_set);
-
 static DEFINE_SPINLOCK(vp_log_lock);
 static struct vp_reclaim_rec *vp_log;
 static u32 vp_log_head;		/* slot of the next record */
@@ -80,6 +77,8 @@ static u64 vp_log_dropped;	/* records overwritten before being cleared */
 
 int vp_vm_init(void)
 {
+	int ret;
+
 	if (vp_reclaim_log_size) {
 		vp_log = vp_fail("log") ? NULL :
 			kvcalloc(vp_reclaim_log_size, sizeof(*vp_log),
@@ -87,13 +86,19 @@ int vp_vm_init(void)
 		if (!vp_log)
 			return -ENOMEM;
 	}
-	return 0;
+	ret = vp_pool_init();
+	if (ret) {
+		kvfree(vp_log);
+		vp_log = NULL;
+	}
+	return ret;
 }
 
 void vp_vm_exit(void)
 {
 	WARN_ON(!xa_empty(&vp_vms));
 	xa_destroy(&vp_vms);
+	vp_pool_exit();
 	kvfree(vp_log);
 	vp_log = NULL;
 }
@@ -231,7 +236,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 			if (rec.bound)
 				vp_pasid_unbind(vm, rec.pasid, st);
 			vp_free(st);
-			ioasid_free(rec.pasid);
+			vp_pool_free(rec.pasid);
 			/* counted back at once: other VMs may have it now */
 			this_cpu_inc(vp_pcpu_stats.reclaimed);
 			atomic_dec(&vp_stats.in_use);
@@ -273,29 +278,6 @@ void vp_vm_put(struct vp_vm *vm)
 	mutex_unlock(&vp_lock);
 
 	vp_vm_reclaim(vm);
-}
-
-/* Small ranges are probed before they are asked for */
-#define VP_PROBE_MAX	64
-
-/*
- * Whether [min, max] is certainly full.  The ioasid allocator logs two
- * errors, without a rate limit, for every allocation it refuses, so refusals
- * a VM can provoke at will (the whole pool held by us, a small range taken)
- * are answered here without asking it.  A full pool is the caller's to
- * see: it reserves its place in IN_USE first, so that VMs racing for the
- * last free PASID do not all ask the allocator.
- */
-static bool vp_range_full(u32 min, u32 max)
-{
-	u32 pasid;
-
-	if (max - min >= VP_PROBE_MAX)
-		return false;
-	for (pasid = min; pasid <= max; pasid++)
-		if (ioasid_find(NULL, pasid, NULL) == ERR_PTR(-ENOENT))
-			return false;
-	return true;
 }
 
 /*
@@ -341,7 +323,7 @@ static bool vp_held_clear(struct vp_vm *vm, u32 pasid)
 
 int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 {
-	ioasid_t pasid = INVALID_IOASID;
+	u32 pasid;
 	int ret;
 
 	mutex_lock(&vm->lock);
@@ -356,17 +338,18 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 		ret = -ENOSPC;
 		goto out;
 	}
-	/* the allocator tells no reason: a failure of its is a full pool */
-	if (!vp_range_full(min, max) && !vp_fail("ioasid"))
-		pasid = ioasid_alloc(&vp_ioasid_set, min, max, NULL);
-	if (!pasid_valid(pasid)) {
+	/*
+	 * A full range is answered without asking the allocator (pool.c);
+	 * the allocator tells no reason: a failure of its is a full pool.
+	 */
+	ret = vp_fail("ioasid") ? -ENOSPC : vp_pool_alloc(min, max, &pasid);
+	if (ret) {
 		atomic64_inc(&vp_stats.pool_refusals);
-		ret = -ENOSPC;
 		goto out_unreserve;
 	}
 	ret = vp_fail("pasid-xa") ? -ENOMEM : vp_held_set(vm, pasid);
 	if (ret) {
-		ioasid_free(pasid);
+		vp_pool_free(pasid);
 		goto out_unreserve;
 	}
 	vm->count++;
@@ -397,7 +380,7 @@ int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 	if (st && st->bound)
 		vp_pasid_unbind(vm, pasid, st);
 	vp_free(st);
-	ioasid_free(pasid);
+	vp_pool_free(pasid);
 	vm->count--;
 	mutex_unlock(&vm->lock);
 

@@ -884,8 +884,11 @@ static void sweep(const struct op *op)
 /* ------------------------------------------------------------------ */
 /* The tests                                                           */
 
-/* Module init's points, in order: the reclaim log, the family, the device */
-#define INIT_POINTS	3
+/*
+ * Module init's points, in order: the reclaim log, the pool's bitmaps, the
+ * family, the device
+ */
+#define INIT_POINTS	4
 
 /* Loading, with init's N-th allocation failing, N = 1, 2, ... */
 static void test_load_sweep(void)

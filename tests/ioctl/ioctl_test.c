@@ -2492,6 +2492,176 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* The kernel log: refused allocations write nothing                  */
+
+/* Refusals per test, and the kernel log lines tolerated for all of them */
+#define LOG_REFUSALS	10000
+#define LOG_LINES_MAX	4
+
+/* /dev/kmsg from its end: what is written from now on; -1 if it fails */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0 || lseek(fd, 0, SEEK_END) < 0) {
+		tap_fail("/dev/kmsg: %s", errno_name(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Records written since kmsg_open(), the first few shown; closes @fd */
+static long kmsg_count(int fd)
+{
+	char rec[4096];
+	ssize_t len;
+	long n = 0;
+
+	for (;;) {
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EAGAIN)
+			break;
+		if (len < 0 && errno == EPIPE) {
+			/* records overwritten before they were read */
+			tap_note("kernel log: records lost (overwritten)");
+			n++;
+			continue;
+		}
+		if (len < 0) {
+			tap_fail("read /dev/kmsg: %s", errno_name(errno));
+			break;
+		}
+		rec[len] = '\0';
+		rec[strcspn(rec, "\n")] = '\0';
+		if (n < 5)
+			tap_note("kernel log: %s", rec);
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
+struct refusal {
+	const char	*shape;
+	uint32_t	min, max;
+	uint32_t	n;
+};
+
+/*
+ * Each allocation of @r must be refused with ENOSPC, counted as a pool
+ * refusal, and all of them together must write at most LOG_LINES_MAX lines
+ * to the kernel log (6.1's allocator writes two for each request it
+ * refuses: a full range must be refused without asking it).
+ */
+static void expect_refused_quietly(int fd, const struct refusal *r,
+				   unsigned int nr)
+{
+	uint32_t total = 0, p, i, j;
+	struct stats s0, s1;
+	long lines;
+	int kfd;
+
+	if (!stats_get(&s0))
+		return;
+	kfd = kmsg_open();
+	if (kfd < 0)
+		return;
+	for (i = 0; i < nr; i++) {
+		for (j = 0; j < r[i].n; j++) {
+			if (!pasid_alloc(fd, r[i].min, r[i].max, &p)) {
+				tap_fail("%s [%u, %u]: allocated %u, expected ENOSPC",
+					 r[i].shape, r[i].min, r[i].max, p);
+				pasid_free(fd, p);
+				break;
+			}
+			if (errno != ENOSPC) {
+				tap_fail("%s [%u, %u]: %s, expected ENOSPC",
+					 r[i].shape, r[i].min, r[i].max,
+					 errno_name(errno));
+				break;
+			}
+		}
+		total += j;
+	}
+	lines = kmsg_count(kfd);
+	EXPECT_TRUE(lines <= LOG_LINES_MAX,
+		    "%ld kernel log lines for %u refused allocations, at most %d expected",
+		    lines, total, LOG_LINES_MAX);
+	if (stats_get(&s1))
+		EXPECT_EQ(s0.pool_refusals + total, s1.pool_refusals);
+}
+
+/*
+ * The default pool: a VM holds the 200 highest PASIDs and asks, 10,000
+ * times in all, for one of them, 64 of them, all 200, and 100 of them.
+ */
+static void test_log_refusals(void)
+{
+	const uint32_t base = cfg->pasid_max - 199;
+	const struct refusal r[] = {
+		{ "one PASID", base + 7, base + 7, LOG_REFUSALS / 4 },
+		{ "64 PASIDs", base + 64, base + 127, LOG_REFUSALS / 4 },
+		{ "200 PASIDs", base, base + 199, LOG_REFUSALS / 4 },
+		{ "100 PASIDs", base + 100, base + 199, LOG_REFUSALS / 4 },
+	};
+	uint32_t held[200], i;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < 200; i++)
+		if (pasid_alloc(fd, base + i, base + i, &held[i])) {
+			tap_fail("allocation of PASID %u: %s", base + i,
+				 errno_name(errno));
+			free_n(fd, i, held);
+			return;
+		}
+	expect_refused_quietly(fd, r, ARRAY_SIZE(r));
+	free_n(fd, 200, held);
+	fd_close(fd);
+}
+
+/*
+ * The small pool (64 PASIDs) held whole by one VM: another asks 10,000
+ * times for the whole pool, one PASID and 11 of them.
+ */
+static void log_refusals_child(int sock, void *arg)
+{
+	const struct refusal r[] = {
+		{ "the whole pool", 100, 163, LOG_REFUSALS / 2 },
+		{ "one PASID", 163, 163, LOG_REFUSALS / 4 },
+		{ "11 PASIDs", 120, 130, LOG_REFUSALS / 4 },
+	};
+	int fd = dev_open();
+
+	(void)sock;
+	(void)arg;
+	if (fd >= 0) {
+		expect_refused_quietly(fd, r, ARRAY_SIZE(r));
+		fd_close(fd);
+	}
+}
+
+static void test_small_log_refusals(void)
+{
+	uint32_t held[64];
+	struct child c;
+	int fd = dev_open();
+
+	if (fd < 0)
+		return;
+	if (!EXPECT_QUOTA_SET(fd, 64) || !alloc_n(fd, 100, 163, 64, held))
+		goto out;
+	if (child_start(&c, log_refusals_child, NULL))
+		child_reap(&c, 0);
+	free_n(fd, 64, held);
+out:
+	fd_close(fd);
+}
+
+/* ------------------------------------------------------------------ */
 /* The small pool: PASIDs 100-163, default quota 10                    */
 
 static void test_small_range(void)
@@ -2700,6 +2870,8 @@ static const struct test tests[] = {
 	  test_conc_quota, MODULE },
 	{ "concurrency: 8 threads below quota never see ENOSPC", test_conc_below_quota, MODULE },
 	{ "concurrency: 4 VMs racing for 32 PASIDs: no PASID in two VMs", test_conc_vms, MODULE },
+	{ "log: 10,000 refused allocations (1, 64, 100, 200 PASIDs) write no kernel log lines",
+	  test_log_refusals, MODULE },
 	{ "balance: no VM, nothing in use, ALLOCATED == FREED + RECLAIMED", test_balance, MODULE },
 	{ "module: unload refused while a descriptor is open", test_unload_busy, MODULE },
 	{ "module: unload (defaults)", test_unload, MODULE },
@@ -2711,6 +2883,8 @@ static const struct test tests[] = {
 	{ "small: one VM gets every PASID of the pool", test_small_pool_whole, MODULE },
 	{ "small: SIGKILL of a VM holding the whole pool gives it all back",
 	  test_small_reclaim_whole, MODULE },
+	{ "small: 10,000 refused allocations of a full pool write no kernel log lines",
+	  test_small_log_refusals, MODULE },
 	{ "small: balance: no VM, nothing in use, counters balance", test_balance, MODULE },
 	{ "module: unload (small pool)", test_unload, MODULE },
 };

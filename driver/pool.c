@@ -11,13 +11,19 @@
  *
  * A bitmap of [pasid_min, pasid_max] has the bit of every PASID a VM of
  * ours holds or is being given: a VM claims a PASID by setting its bit
- * (one atomic operation, so no other VM of ours asks for the same one),
- * checks that no other user of the allocator (host SVA) holds it, and asks
- * the allocator for exactly that PASID.  A PASID goes back to the
- * allocator before its bit is cleared.  A range without a clear bit, or
- * whose clear bits are all other users' PASIDs, is full: -ENOSPC, and the
- * allocator is not asked.  Only a PASID another user takes between the
- * check and the request can make it refuse.
+ * (one atomic operation, so no other VM of ours asks for the same one) and
+ * asks the allocator for exactly that PASID.  A PASID goes back to the
+ * allocator before its bit is cleared.  A range without a clear bit is
+ * full: -ENOSPC, and the allocator is not asked.
+ *
+ * Other users of the allocator (host SVA) take PASIDs the module does not
+ * see.  When the allocator refuses a claimed PASID (and logs it), the bit
+ * stays set and the PASID is marked as another user's in a third bitmap,
+ * so that nobody asks for it again.  Before a range is answered as full,
+ * its marked PASIDs are checked (ioasid_find()) and those that are free
+ * again are cleared.  So the allocator logs at most once for each PASID
+ * another user takes, whatever the VMs ask, and a request that finds its
+ * range full never reaches it.
  *
  * A second bitmap, one bit per word of the first, marks the words that are
  * all ones, so that a search skips a word of held PASIDs at a time.  It is
@@ -40,12 +46,14 @@ static DECLARE_IOASID_SET(vp_ioasid_set);
 
 /* bit n: PASID pasid_min + n is held by a VM of ours, or being given */
 static unsigned long *vp_pool_bits;
+/* bit n: PASID pasid_min + n is marked as another user's (bit n set too) */
+static unsigned long *vp_pool_others;
 /* bit w: word w of vp_pool_bits is all ones (a hint) */
 static unsigned long *vp_pool_full;
 static unsigned long vp_pool_nbits;
 static unsigned long vp_pool_nwords;
 
-/* Other users' PASIDs checked between two chances to reschedule */
+/* Marked PASIDs checked between two chances to reschedule */
 #define VP_POOL_RESCHED	64
 
 int vp_pool_init(void)
@@ -55,12 +63,14 @@ int vp_pool_init(void)
 	vp_pool_nbits = vp_pool_size();
 	vp_pool_nwords = BITS_TO_LONGS(vp_pool_nbits);
 	nfull = BITS_TO_LONGS(vp_pool_nwords);
-	/* one allocation for both */
+	/* one allocation for the three */
 	vp_pool_bits = vp_fail("pool") ? NULL :
-		kvcalloc(vp_pool_nwords + nfull, sizeof(long), GFP_KERNEL);
+		kvcalloc(2 * vp_pool_nwords + nfull, sizeof(long),
+			 GFP_KERNEL);
 	if (!vp_pool_bits)
 		return -ENOMEM;
-	vp_pool_full = vp_pool_bits + vp_pool_nwords;
+	vp_pool_others = vp_pool_bits + vp_pool_nwords;
+	vp_pool_full = vp_pool_others + vp_pool_nwords;
 	/* the bits past the pool are set: the last word can be full too */
 	if (vp_pool_nbits % BITS_PER_LONG)
 		vp_pool_bits[vp_pool_nwords - 1] =
@@ -72,6 +82,7 @@ void vp_pool_exit(void)
 {
 	kvfree(vp_pool_bits);
 	vp_pool_bits = NULL;
+	vp_pool_others = NULL;
 	vp_pool_full = NULL;
 }
 
@@ -130,46 +141,73 @@ static void vp_pool_release(unsigned long n)
 }
 
 /*
+ * Clear the marks of the PASIDs in [@lo, @hi] that other users have given
+ * back since; whether any was
+ */
+static bool vp_pool_recheck(unsigned long lo, unsigned long hi)
+{
+	unsigned long n = lo - 1;
+	unsigned int seen = 0;
+	bool freed = false;
+
+	for (;;) {
+		n = find_next_bit(vp_pool_others, hi + 1, n + 1);
+		if (n > hi)
+			return freed;
+		if (ioasid_find(NULL, vp_pasid_min + n, NULL) ==
+		    ERR_PTR(-ENOENT) && test_and_clear_bit(n, vp_pool_others)) {
+			vp_pool_release(n);
+			freed = true;
+		}
+		if (!(++seen % VP_POOL_RESCHED))
+			cond_resched();
+	}
+}
+
+/*
  * A PASID in [@min, @max], which must lie in [pasid_min, pasid_max], from
  * the allocator: 0 and *@pasid, or -ENOSPC when none is free.
  */
 int vp_pool_alloc(u32 min, u32 max, u32 *pasid)
 {
 	unsigned long lo = min - vp_pasid_min, hi = max - vp_pasid_min, n;
-	unsigned int others = 0;
-	bool hint = true;
+	bool hint = true, rechecked = false;
 	ioasid_t got;
 
 	for (n = lo;; n++) {
 		n = vp_pool_next(n, hi, hint);
 		if (n > hi) {
-			if (!hint)
+			/* nothing through the hint: bit by bit */
+			if (hint) {
+				hint = false;
+			} else if (!rechecked) {
+				/* once more if another user gave some back */
+				rechecked = true;
+				if (!vp_pool_recheck(lo, hi))
+					return -ENOSPC;
+			} else {
 				return -ENOSPC;
-			/* nothing through the hint: bit by bit, once */
-			hint = false;
+			}
 			n = lo - 1;
 			continue;
 		}
 		if (!vp_pool_claim(n))
 			continue;
-		/* another user of the allocator may hold it */
-		if (ioasid_find(NULL, vp_pasid_min + n, NULL) !=
-		    ERR_PTR(-ENOENT)) {
-			vp_pool_release(n);
-			if (!(++others % VP_POOL_RESCHED))
-				cond_resched();
-			continue;
-		}
 		got = ioasid_alloc(&vp_ioasid_set, vp_pasid_min + n,
 				   vp_pasid_min + n, NULL);
 		if (got == vp_pasid_min + n) {
 			*pasid = got;
 			return 0;
 		}
+		if (!pasid_valid(got)) {
+			/*
+			 * Another user holds it (or the allocator had no
+			 * memory): it stays claimed, marked as another user's
+			 */
+			set_bit(n, vp_pool_others);
+			continue;
+		}
 		vp_pool_release(n);
-		/* taken by another user since, or no memory */
-		if (!pasid_valid(got))
-			return -ENOSPC;
 		/*
 		 * A custom allocator (a guest's virtual VT-d) chooses the
 		 * PASID itself: it is ours if it is in the range and no VM of

@@ -44,6 +44,7 @@
 
 #include "common.h"
 #include "tap.h"
+#include "../bench/floor/vp_bench_floor.h"
 
 #define DEFAULT_QUOTA_PARAM MOD_SYSFS "/parameters/default_quota"
 
@@ -2624,6 +2625,93 @@ static void test_log_refusals(void)
 }
 
 /*
+ * Another user of the allocator: the benchmark's floor module
+ * (tests/bench/floor) holds 100 PASIDs the module cannot see.  A VM asks
+ * 10,000 times for them: the allocator refuses each of them once when a
+ * VM first reaches it (two lines each), then never again; once the other
+ * user gives them back, the VM gets them.
+ */
+#define FLOOR_KO	"tests/bench/floor/vp_bench_floor.ko"
+#define FLOOR_DEV	"/dev/vp-bench-floor"
+#define FLOOR_N		100
+
+static bool floor_run(int ffd, uint32_t op, uint32_t count, uint32_t min,
+		      uint32_t max, uint32_t *done)
+{
+	struct vp_floor_req req = {
+		.op = op, .count = count, .min = min, .max = max,
+	};
+
+	if (ioctl(ffd, VP_FLOOR_RUN, &req)) {
+		tap_fail("VP_FLOOR_RUN op %u: %s", op, errno_name(errno));
+		return false;
+	}
+	if (done)
+		*done = req.done;
+	return true;
+}
+
+static void test_log_other_user(void)
+{
+	const uint32_t base = cfg->pasid_max - FLOOR_N + 1;
+	const struct refusal r[] = {
+		{ "100 PASIDs of another user", base, cfg->pasid_max,
+		  LOG_REFUSALS / 2 },
+		{ "one of them", base + 50, base + 50, LOG_REFUSALS / 2 },
+	};
+	uint32_t held[FLOOR_N], done = 0, i;
+	int mfd, ffd = -1, fd = -1, kfd;
+	long lines;
+
+	mfd = open(FLOOR_KO, O_RDONLY | O_CLOEXEC);
+	if (mfd < 0 || syscall(SYS_finit_module, mfd, "", 0)) {
+		tap_fail("load %s: %s", FLOOR_KO, errno_name(errno));
+		if (mfd >= 0)
+			close(mfd);
+		return;
+	}
+	close(mfd);
+	ffd = open(FLOOR_DEV, O_RDWR | O_CLOEXEC);
+	if (ffd < 0) {
+		tap_fail("%s: %s", FLOOR_DEV, errno_name(errno));
+		goto out;
+	}
+	if (!floor_run(ffd, VP_FLOOR_ALLOC, FLOOR_N, base, cfg->pasid_max,
+		       &done) ||
+	    !EXPECT_EQ(FLOOR_N, done))
+		goto out;
+	fd = dev_open();
+	if (fd < 0)
+		goto out;
+	kfd = kmsg_open();
+	if (kfd < 0)
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(r); i++)
+		for (done = 0; done < r[i].n; done++)
+			if (!EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, r[i].min,
+							      r[i].max, held)))
+				break;
+	lines = kmsg_count(kfd);
+	EXPECT_TRUE(lines <= 2 * FLOOR_N + LOG_LINES_MAX,
+		    "%ld kernel log lines for %u refused allocations of %u PASIDs of another user, at most %d expected",
+		    lines, LOG_REFUSALS, FLOOR_N, 2 * FLOOR_N + LOG_LINES_MAX);
+	EXPECT_EQ(0, count_of(fd));
+
+	/* given back: the VM gets every one of them */
+	if (!floor_run(ffd, VP_FLOOR_FREE_ORDER, 0, 0, 0, NULL))
+		goto out;
+	if (alloc_n(fd, base, cfg->pasid_max, FLOOR_N, held))
+		free_n(fd, FLOOR_N, held);
+out:
+	if (fd >= 0)
+		fd_close(fd);
+	if (ffd >= 0)
+		close(ffd);
+	if (syscall(SYS_delete_module, "vp_bench_floor", O_NONBLOCK))
+		tap_fail("unload vp_bench_floor: %s", errno_name(errno));
+}
+
+/*
  * The small pool (64 PASIDs) held whole by one VM: another asks 10,000
  * times for the whole pool, one PASID and 11 of them.
  */
@@ -2872,6 +2960,8 @@ static const struct test tests[] = {
 	{ "concurrency: 4 VMs racing for 32 PASIDs: no PASID in two VMs", test_conc_vms, MODULE },
 	{ "log: 10,000 refused allocations (1, 64, 100, 200 PASIDs) write no kernel log lines",
 	  test_log_refusals, MODULE },
+	{ "log: PASIDs of another allocator user: refused once each in the log, then quietly; given back, a VM gets them",
+	  test_log_other_user, MODULE },
 	{ "balance: no VM, nothing in use, ALLOCATED == FREED + RECLAIMED", test_balance, MODULE },
 	{ "module: unload refused while a descriptor is open", test_unload_busy, MODULE },
 	{ "module: unload (defaults)", test_unload, MODULE },

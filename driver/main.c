@@ -77,8 +77,12 @@ int vp_set_default_quota(u32 quota)
 	return 0;
 }
 
-/* ioctl handlers get the argument copied in and checked for size */
+/*
+ * ioctl handlers get the argument copied in and checked for size; every
+ * struct begins with argsz, which holds the size checked (see vp_ioctl())
+ */
 union vp_ioctl_buf {
+	u32 argsz;
 	struct vfio_iommu_type1_pasid_request req;
 	struct vfio_iommu_type1_pasid_quota quota;
 	struct vfio_pasid_info info;
@@ -147,8 +151,15 @@ static int vp_set_pasid_quota(struct vp_vm *vm, union vp_ioctl_buf *buf,
 
 	switch (q->flags) {
 	case 0:
-		ret = vp_vm_set_quota(vm, q->quota,
-				      capable(CAP_SYS_RESOURCE), &old);
+		/*
+		 * CAP_SYS_RESOURCE is asked for only when the quota would be
+		 * raised: capable() marks the caller as having used a
+		 * privilege, and audits a denial for a confined VMM that only
+		 * lowers or keeps its own.
+		 */
+		ret = vp_vm_set_quota(vm, q->quota, false, &old);
+		if (ret == -EPERM && capable(CAP_SYS_RESOURCE))
+			ret = vp_vm_set_quota(vm, q->quota, true, &old);
 		if (ret)
 			return ret;
 		if (put_user(q->quota, uquota)) {
@@ -156,14 +167,18 @@ static int vp_set_pasid_quota(struct vp_vm *vm, union vp_ioctl_buf *buf,
 			vp_vm_set_quota(vm, old, true, &old);
 			return -EFAULT;
 		}
-		return 0;
+		/* the seed's answer: the new quota (at most VP_PASID_LIMIT) */
+		return q->quota;
 	case VFIO_PASID_QUOTA_GET:
 		vp_vm_snapshot(vm, &info);
-		return put_user(info.quota, uquota) ? -EFAULT : 0;
+		return put_user(info.quota, uquota) ? -EFAULT : info.quota;
 	default:
 		return -EINVAL;
 	}
 }
+
+/* GET_INFO's flags that only the kernel sets */
+#define VP_INFO_OUT_FLAGS	VFIO_PASID_INFO_CAPS
 
 static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
 		       void __user *uarg)
@@ -184,7 +199,12 @@ static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
 	struct vp_vm_info vi;
 	bool nesting;
 
-	if (info->flags)
+	/*
+	 * Output-only flags are ignored on input, as VFIO's GET_INFO does, so
+	 * that a buffer grown after a first call can be given back as it is;
+	 * any other bit is refused, keeping input flags for later use.
+	 */
+	if (info->flags & ~VP_INFO_OUT_FLAGS)
 		return -EINVAL;
 
 	vp_vm_snapshot(vm, &vi);
@@ -360,11 +380,23 @@ static long vp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (copy_from_user(&buf, uarg, min(argsz, op->size)))
 			return -EFAULT;
 	} else {
+		/*
+		 * No request reads or zero-checks more than a page of user
+		 * memory, whatever argsz says: a larger struct is refused as
+		 * a tail the kernel does not take.
+		 */
+		if (argsz > PAGE_SIZE)
+			return -E2BIG;
 		/* copies argsz bytes, zeroes the rest of op->size */
 		ret = copy_struct_from_user(&buf, op->size, uarg, argsz);
 		if (ret)
 			return ret;
 	}
+	/*
+	 * The copy read argsz again, and a thread of the caller may have
+	 * changed it since: handlers see the size checked above.
+	 */
+	buf.argsz = argsz;
 	return op->handler(vm, &buf, uarg);
 }
 

@@ -109,18 +109,18 @@ teardown_file() {
 	run as_member "$TOOL" quota 10 2000 5 10 0 1048576
 	assert_success
 	assert_line --index 0 --regexp '^vm [0-9]+ quota 1000$'
-	assert_line --index 1 'set 10: ok, quota 10'
+	assert_line --index 1 'set 10: returned 10, quota 10'
 	assert_line --index 2 'set 2000: EPERM, quota 10'
-	assert_line --index 3 'set 5: ok, quota 5'
+	assert_line --index 3 'set 5: returned 5, quota 5'
 	assert_line --index 4 'set 10: EPERM, quota 5'
-	assert_line --index 5 'set 0: ok, quota 0'
+	assert_line --index 5 'set 0: returned 0, quota 0'
 	# above the pool is EINVAL, whoever asks
 	assert_line --index 6 'set 1048576: EINVAL, quota 0'
 	# CAP_NET_ADMIN is not the capability that raises it
 	CAPS=(--inh-caps=+net_admin --ambient-caps=+net_admin)
 	run as_member "$TOOL" quota 10 2000
 	assert_success
-	assert_line --index 1 'set 10: ok, quota 10'
+	assert_line --index 1 'set 10: returned 10, quota 10'
 	assert_line --index 2 'set 2000: EPERM, quota 10'
 }
 
@@ -128,9 +128,9 @@ teardown_file() {
 	CAPS=(--inh-caps=+sys_resource --ambient-caps=+sys_resource)
 	run as_member "$TOOL" quota 10 2000 1048575 1048576
 	assert_success
-	assert_line --index 1 'set 10: ok, quota 10'
-	assert_line --index 2 'set 2000: ok, quota 2000'
-	assert_line --index 3 'set 1048575: ok, quota 1048575'
+	assert_line --index 1 'set 10: returned 10, quota 10'
+	assert_line --index 2 'set 2000: returned 2000, quota 2000'
+	assert_line --index 3 'set 1048575: returned 1048575, quota 1048575'
 	assert_line --index 4 'set 1048576: EINVAL, quota 1048575'
 }
 

@@ -628,6 +628,13 @@ static void op_raw(struct ctx *c)
 	/* argsz below the minimum: EINVAL, whatever else is wrong */
 	if (argsz < min && e != EINVAL)
 		unexpected(c, "argsz below the minimum", cmd, e, EINVAL, argsz, flags);
+	/*
+	 * an input struct above a page: E2BIG, whatever else is wrong (no
+	 * request reads more than a page); GET_INFO's is an output buffer
+	 */
+	if (argsz >= min && argsz > (uint32_t)getpagesize() &&
+	    cmd != VFIO_PASID_GET_INFO && e != E2BIG)
+		unexpected(c, "argsz above a page", cmd, e, E2BIG, argsz, flags);
 	if (cmd == VFIO_IOMMU_PASID_REQUEST && !e && flags == VFIO_IOMMU_PASID_ALLOC) {
 		uint32_t lo = h[2], hi = h[3], res = h[4];
 
@@ -706,6 +713,8 @@ static void op_quota(struct ctx *c)
 	struct vfio_iommu_type1_pasid_quota *q = (void *)c->buf;
 	bool strict, get = chance(&c->r, 40);
 	int fd = pick_fd(c, &strict), e;
+	uint32_t want;
+	long ret;
 
 	if (fd < 0)
 		return;
@@ -725,10 +734,17 @@ static void op_quota(struct ctx *c)
 	default:
 		q->quota = below(&c->r, 2 * opt_quota);
 	}
-	e = xioctl(c, fd, VFIO_IOMMU_SET_PASID_QUOTA, q, "quota", NULL);
-	if (strict && !get && q->quota > pool_size && e != EINVAL)
+	want = q->quota;
+	e = xioctl(c, fd, VFIO_IOMMU_SET_PASID_QUOTA, q, "quota", &ret);
+	if (strict && !get && want > pool_size && e != EINVAL)
 		unexpected(c, "quota above the pool", VFIO_IOMMU_SET_PASID_QUOTA, e,
 			   EINVAL, q->argsz, q->flags);
+	/* success returns the quota, and writes it back: the new one for a set */
+	if (!e && (ret != q->quota || (!get && q->quota != want)))
+		unexpected(c, get ? "QUOTA_GET: returned another quota" :
+			   "SET_PASID_QUOTA: did not return the new quota",
+			   VFIO_IOMMU_SET_PASID_QUOTA, 0, 0, (uint32_t)ret,
+			   q->quota);
 }
 
 static void op_info(struct ctx *c)
@@ -743,10 +759,13 @@ static void op_info(struct ctx *c)
 	argsz = chance(&c->r, 50) ? sizeof(*info) : below(&c->r, 128);
 	memset(c->buf, 0, 256);
 	info->argsz = argsz;
-	info->flags = chance(&c->r, 20) ? edgy32(&c->r) : 0;
+	/* sometimes what a first call wrote: the output-only flag */
+	info->flags = chance(&c->r, 20) ? edgy32(&c->r) :
+		      chance(&c->r, 20) ? VFIO_PASID_INFO_CAPS : 0;
 	flags = info->flags;
 	e = xioctl(c, s->fd, VFIO_PASID_GET_INFO, info, "GET_INFO", NULL);
-	if (argsz < sizeof(*info) || flags) {
+	/* the output-only flag is ignored on input, any other bit refused */
+	if (argsz < sizeof(*info) || (flags & ~VFIO_PASID_INFO_CAPS)) {
 		if (e != EINVAL)
 			unexpected(c, "GET_INFO with a short argsz or flags",
 				   VFIO_PASID_GET_INFO, e, EINVAL, argsz, flags);
@@ -2228,7 +2247,7 @@ static void test_pool_whole(void)
 	uint8_t *seen = NULL;
 	uint32_t p, n = 0, dup = 0;
 	struct stats s;
-	int fd, e = 0;
+	int fd, ret, e = 0;
 
 	if (!stats_now(&s))
 		return;
@@ -2237,7 +2256,11 @@ static void test_pool_whole(void)
 	if (!EXPECT_TRUE(fd >= 0, "open: %s", errno_name(errno)))
 		return;
 	q.quota = s.pool_size;
-	if (!EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q)))
+	/* the new quota is returned (a zero return used to skip the rest) */
+	ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
+	if (!EXPECT_TRUE(ret == (int)s.pool_size,
+			 "SET_PASID_QUOTA to %u: returned %d (%s)", s.pool_size,
+			 ret, errno_name(ret < 0 ? errno : 0)))
 		goto out;
 	seen = calloc(s.pool_max + 1, 1);
 	if (!seen)

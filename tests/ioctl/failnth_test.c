@@ -606,8 +606,17 @@ static int op_quota(struct fx *f)
 		.argsz = sizeof(q),
 		.quota = QUOTA / 2,
 	};
+	int ret = ioctl(f->fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
 
-	return ioctl(f->fd, VFIO_IOMMU_SET_PASID_QUOTA, &q) ? -errno : 0;
+	if (ret < 0)
+		return -errno;
+	/* success returns the new quota, which is written back too */
+	if (ret != QUOTA / 2 || q.quota != QUOTA / 2) {
+		tap_fail("SET_PASID_QUOTA to %u: returned %d, wrote back %u",
+			 QUOTA / 2, ret, q.quota);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 static int op_info(struct fx *f)

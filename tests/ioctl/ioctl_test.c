@@ -39,6 +39,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <linux/acct.h>
 #include <linux/capability.h>
 
 #include "common.h"
@@ -74,6 +75,10 @@ static uint32_t pool_size(void)
 /* ------------------------------------------------------------------ */
 /* Quota ioctls: return the ioctl's result, errno set on failure       */
 
+/*
+ * SET_PASID_QUOTA to @quota: the ioctl's result, which is the new quota on
+ * success; *@out (unless NULL) the quota written back
+ */
 static int quota_set(int fd, uint32_t quota, uint32_t *out)
 {
 	struct vfio_iommu_type1_pasid_quota q = {
@@ -81,11 +86,12 @@ static int quota_set(int fd, uint32_t quota, uint32_t *out)
 	};
 	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
 
-	if (!ret && out)
+	if (ret >= 0 && out)
 		*out = q.quota;
 	return ret;
 }
 
+/* QUOTA_GET: the ioctl's result, the quota on success; *@out written back */
 static int quota_get(int fd, uint32_t *out)
 {
 	struct vfio_iommu_type1_pasid_quota q = {
@@ -93,10 +99,70 @@ static int quota_get(int fd, uint32_t *out)
 	};
 	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
 
-	if (!ret)
+	if (ret >= 0)
 		*out = q.quota;
 	return ret;
 }
+
+/*
+ * SET_PASID_QUOTA to @quota must succeed, return @quota (not 0: the seed's
+ * "latest quota") and write it back; whether it did
+ */
+static bool quota_set_at(int line, int fd, uint32_t quota)
+{
+	uint32_t out = ~quota;
+	int ret = quota_set(fd, quota, &out);
+
+	if (ret < 0) {
+		tap_diag_at(true, line, "SET_PASID_QUOTA to %u: %s", quota,
+			    errno_name(errno));
+		return false;
+	}
+	if ((uint32_t)ret != quota || out != quota) {
+		tap_diag_at(true, line, "SET_PASID_QUOTA to %u: returned %d, wrote back %u",
+			    quota, ret, out);
+		return false;
+	}
+	return true;
+}
+
+/* QUOTA_GET must succeed, return the quota and write it back: the quota */
+static uint32_t quota_get_at(int line, int fd)
+{
+	uint32_t out = UINT32_MAX;
+	int ret = quota_get(fd, &out);
+
+	if (ret < 0) {
+		tap_diag_at(true, line, "QUOTA_GET: %s", errno_name(errno));
+		return UINT32_MAX;
+	}
+	if ((uint32_t)ret != out) {
+		tap_diag_at(true, line, "QUOTA_GET: returned %d, wrote back %u",
+			    ret, out);
+		return UINT32_MAX;
+	}
+	return out;
+}
+
+/* SET_PASID_QUOTA with @q as it is must return @want: whether it did */
+static bool quota_ioctl_at(int line, int fd, void *q, uint32_t want)
+{
+	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, q);
+
+	if (ret < 0)
+		tap_diag_at(true, line, "SET_PASID_QUOTA: expected %u, got %s",
+			    want, errno_name(errno));
+	else if ((uint32_t)ret != want)
+		tap_diag_at(true, line, "SET_PASID_QUOTA: returned %d, expected %u",
+			    ret, want);
+	return ret >= 0 && (uint32_t)ret == want;
+}
+
+#define EXPECT_QUOTA_IOCTL(fd, q, want)	quota_ioctl_at(__LINE__, fd, q, want)
+#define EXPECT_QUOTA_SET(fd, quota)	quota_set_at(__LINE__, fd, quota)
+#define ASSERT_QUOTA_SET(fd, quota) \
+	do { if (!EXPECT_QUOTA_SET(fd, quota)) return; } while (0)
+#define QUOTA_GET(fd)			quota_get_at(__LINE__, fd)
 
 static void free_n(int fd, uint32_t n, const uint32_t *pasids)
 {
@@ -263,10 +329,8 @@ static void server(int sock, void *p)
 	fd = dev_open();
 	if (fd < 0)
 		return;
-	if (a->quota && quota_set(fd, a->quota, NULL)) {
-		tap_fail("child: quota %u: %s", a->quota, errno_name(errno));
+	if (a->quota && !EXPECT_QUOTA_SET(fd, a->quota))
 		return;
-	}
 	memset(&r, 0, sizeof(r));
 	r.op = M_READY;
 	r.vm_id = vm_id_of(fd);
@@ -404,7 +468,7 @@ static void check_reclaimed(const struct stats *s0, uint32_t vm_id, pid_t pid,
 	if (fd < 0)
 		return;
 	if (n > quota_of(fd))
-		EXPECT_OK(quota_set(fd, n, NULL));
+		EXPECT_QUOTA_SET(fd, n);
 	for (i = 0; i < n; i++) {
 		if (pasid_alloc(fd, pasids[i], pasids[i], &got)) {
 			tap_fail("re-allocation of reclaimed PASID %u: %s",
@@ -808,18 +872,21 @@ static void test_argsz_pasid_quota(void)
 	}
 	EXPECT_EQ(q0, quota_of(fd));
 
-	/* bigger with a zero tail: as if exact, the new quota comes back */
+	/*
+	 * bigger with a zero tail: as if exact, the new quota is returned
+	 * and comes back in the struct
+	 */
 	FILL_QUOTA(sz + 8, 0, target);
-	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+	if (EXPECT_QUOTA_IOCTL(fd, &u, target))
 		EXPECT_EQ(target, u.q.quota);
 	for (i = sz; i < sz + 8; i++)
 		EXPECT_TRUE(!u.b[i], "tail byte %u written", i);
 	EXPECT_EQ(target, quota_of(fd));
 	FILL_QUOTA(sz + 8, VFIO_PASID_QUOTA_GET, 0);
-	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+	if (EXPECT_QUOTA_IOCTL(fd, &u, target))
 		EXPECT_EQ(target, u.q.quota);
 	FILL_QUOTA(sz + 1, 0, target - 1);
-	if (EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &u)) == 0)
+	if (EXPECT_QUOTA_IOCTL(fd, &u, target - 1))
 		EXPECT_EQ(target - 1, u.q.quota);
 	target--;
 
@@ -901,6 +968,21 @@ static void test_argsz_get_info(void)
 	u.i.argsz = sz;
 	u.i.flags = 1U << 31;
 	CHECK(EINVAL, fd, VFIO_PASID_GET_INFO, &u,  "flags 1<<31");
+	u.i.flags = VFIO_PASID_INFO_CAPS | (1U << 1);
+	CHECK(EINVAL, fd, VFIO_PASID_GET_INFO, &u,  "flags CAPS | 1<<1");
+
+	/*
+	 * an output-only flag given back is ignored (VFIO's convention): no
+	 * chain here, so it comes back clear
+	 */
+	memset(&u, 0, sizeof(u));
+	u.i.argsz = sz;
+	u.i.flags = VFIO_PASID_INFO_CAPS;
+	if (CHECK(0, fd, VFIO_PASID_GET_INFO, &u, "flags CAPS on input")) {
+		EXPECT_EQ(0, u.i.flags);
+		EXPECT_EQ(vm_id, u.i.vm_id);
+		EXPECT_EQ(sz, u.i.argsz);
+	}
 
 	/* a page-sized buffer */
 	big = mmap(NULL, page, PROT_READ | PROT_WRITE,
@@ -913,6 +995,208 @@ static void test_argsz_get_info(void)
 		}
 		munmap(big, page);
 	}
+	fd_close(fd);
+}
+
+/*
+ * No request reads or zero-checks more than a page of user memory,
+ * whatever argsz says.  Each input struct sits at the end of a mapped page
+ * followed by an unmapped one, with argsz 1 MiB: a kernel that reads on to
+ * check the tail faults (EFAULT); it must refuse the size (E2BIG) without
+ * reading.  A page and one byte, all of it mapped and zero, is refused the
+ * same way; a page exactly with a zero tail works as if exact.
+ */
+static void test_argsz_page_limit(void)
+{
+	static const struct {
+		unsigned long	cmd;
+		const char	*name;
+		uint32_t	size;
+		uint32_t	flags;
+	} cmds[] = {
+		{ VFIO_IOMMU_PASID_REQUEST, "PASID_REQUEST",
+		  sizeof(struct vfio_iommu_type1_pasid_request),
+		  VFIO_IOMMU_PASID_ALLOC },
+		{ VFIO_IOMMU_SET_PASID_QUOTA, "SET_PASID_QUOTA",
+		  sizeof(struct vfio_iommu_type1_pasid_quota), 0 },
+		{ VFIO_PASID_ATTACH_GROUP, "ATTACH_GROUP",
+		  sizeof(struct vfio_pasid_group), 0 },
+		{ VFIO_PASID_DETACH_GROUP, "DETACH_GROUP",
+		  sizeof(struct vfio_pasid_group), 0 },
+		{ VFIO_IOMMU_BIND, "BIND",
+		  sizeof(struct vfio_iommu_type1_bind) +
+		  sizeof(struct iommu_gpasid_bind_data),
+		  VFIO_IOMMU_BIND_GUEST_PGTBL },
+		{ VFIO_IOMMU_CACHE_INVALIDATE, "CACHE_INVALIDATE",
+		  sizeof(struct vfio_iommu_type1_cache_invalidate), 0 },
+	};
+	const uint32_t big[] = { 1U << 20, UINT32_MAX };
+	long page = sysconf(_SC_PAGESIZE);
+	struct vfio_iommu_type1_pasid_request *req;
+	struct vfio_iommu_type1_pasid_quota *q;
+	struct vfio_pasid_info *info;
+	uint32_t q0, vm_id, *s;
+	unsigned int i, j;
+	char *mem, *two;
+	int fd;
+
+	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || two == MAP_FAILED) {
+		tap_fail("mmap: %s", errno_name(errno));
+		return;
+	}
+	/* the page after the first is not there */
+	munmap(mem + page, page);
+	fd = dev_open();
+	if (fd < 0)
+		goto out;
+	q0 = quota_of(fd);
+	vm_id = vm_id_of(fd);
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		for (j = 0; j < ARRAY_SIZE(big); j++) {
+			s = (uint32_t *)(mem + page - cmds[i].size);
+			memset(s, 0, cmds[i].size);
+			s[0] = big[j];
+			s[1] = cmds[i].flags;
+			if (cmds[i].cmd == VFIO_IOMMU_PASID_REQUEST) {
+				s[2] = cfg->pasid_min;
+				s[3] = cfg->pasid_max;
+			} else if (cmds[i].cmd == VFIO_IOMMU_SET_PASID_QUOTA) {
+				s[2] = q0 - 1;
+			}
+			CHECK(E2BIG, fd, cmds[i].cmd, s,
+			      "%s, argsz %u, the struct at the end of the last mapped page",
+			      cmds[i].name, big[j]);
+		}
+		/* mapped and zero, one byte more than a page: refused all the same */
+		s = (uint32_t *)two;
+		memset(two, 0, 2 * page);
+		s[0] = page + 1;
+		s[1] = cmds[i].flags;
+		if (cmds[i].cmd == VFIO_IOMMU_PASID_REQUEST) {
+			s[2] = cfg->pasid_min;
+			s[3] = cfg->pasid_max;
+		} else if (cmds[i].cmd == VFIO_IOMMU_SET_PASID_QUOTA) {
+			s[2] = q0 - 1;
+		}
+		CHECK(E2BIG, fd, cmds[i].cmd, s, "%s, argsz %ld, the tail zero",
+		      cmds[i].name, page + 1);
+	}
+	EXPECT_EQ(0, count_of(fd));
+	EXPECT_EQ(q0, quota_of(fd));
+
+	/* a page exactly, the tail zero: as if exact */
+	memset(two, 0, 2 * page);
+	q = (void *)two;
+	q->argsz = page;
+	q->quota = q0 - 1;
+	if (EXPECT_QUOTA_IOCTL(fd, q, q0 - 1))
+		EXPECT_EQ(q0 - 1, q->quota);
+	EXPECT_EQ(q0 - 1, quota_of(fd));
+	memset(two, 0, 2 * page);
+	req = (void *)two;
+	req->argsz = page;
+	req->flags = VFIO_IOMMU_PASID_ALLOC;
+	req->alloc_pasid.min = cfg->pasid_min;
+	req->alloc_pasid.max = cfg->pasid_max;
+	if (CHECK(0, fd, VFIO_IOMMU_PASID_REQUEST, req, "argsz %ld, the tail zero", page)) {
+		EXPECT_EQ(1, count_of(fd));
+		EXPECT_OK(pasid_free(fd, req->alloc_pasid.result));
+	}
+
+	/*
+	 * GET_INFO's argsz is the size of an output buffer: not limited, and
+	 * nothing beyond the struct is read or written
+	 */
+	info = (void *)(mem + page - sizeof(*info));
+	memset(info, 0, sizeof(*info));
+	info->argsz = 1U << 20;
+	if (CHECK(0, fd, VFIO_PASID_GET_INFO, info, "argsz 1 MiB, the struct at the end of the last mapped page")) {
+		EXPECT_EQ(sizeof(*info), info->argsz);
+		EXPECT_EQ(vm_id, info->vm_id);
+	}
+	EXPECT_EQ(0, count_of(fd));
+	fd_close(fd);
+out:
+	munmap(mem, page);
+	munmap(two, 2 * page);
+}
+
+struct flipper {
+	uint32_t	*argsz;
+	uint32_t	good;
+	atomic_bool	stop;
+};
+
+/* argsz good, 0, good, 0... until told to stop */
+static void *flip_argsz(void *p)
+{
+	struct flipper *f = p;
+
+	while (!atomic_load_explicit(&f->stop, memory_order_relaxed)) {
+		__atomic_store_n(f->argsz, f->good, __ATOMIC_RELAXED);
+		__atomic_store_n(f->argsz, 0, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * argsz is read once: a thread changes GET_INFO's argsz between its size
+ * and 0 while another calls it.  A call refused (EINVAL) read 0; a call
+ * that succeeded read the size, and must then have written the struct: a
+ * kernel that checks the size it read first but writes as much as a second
+ * read of argsz says writes nothing when that read sees 0.
+ */
+static void test_argsz_read_once(void)
+{
+	union {
+		struct vfio_pasid_info i;
+		uint8_t b[64];
+	} u __attribute__((aligned(64)));
+	struct flipper f = { .argsz = &u.i.argsz, .good = sizeof(u.i) };
+	unsigned long n, ok = 0, refused = 0, other = 0, torn = 0;
+	uint32_t vm_id;
+	double end;
+	pthread_t t;
+	int fd = dev_open(), ret;
+
+	if (fd < 0)
+		return;
+	vm_id = vm_id_of(fd);
+	memset(&u, 0, sizeof(u));
+	atomic_init(&f.stop, false);
+	if (pthread_create(&t, NULL, flip_argsz, &f)) {
+		tap_fail("pthread_create: %s", errno_name(errno));
+		fd_close(fd);
+		return;
+	}
+	end = now() + 3;
+	for (n = 0; n < 1000000 && (n % 64 || now() < end); n++) {
+		__atomic_store_n(&u.i.vm_id, 0, __ATOMIC_RELAXED);
+		ret = ioctl(fd, VFIO_PASID_GET_INFO, &u);
+		if (!ret) {
+			ok++;
+			if (__atomic_load_n(&u.i.vm_id, __ATOMIC_RELAXED) != vm_id)
+				torn++;
+		} else if (errno == EINVAL) {
+			refused++;
+		} else {
+			other++;
+		}
+	}
+	atomic_store(&f.stop, true);
+	pthread_join(t, NULL);
+	tap_note("%lu calls: %lu succeeded, %lu EINVAL", n, ok, refused);
+	EXPECT_TRUE(!torn, "%lu of %lu successful GET_INFO wrote no vm_id: argsz was read again",
+		    torn, ok);
+	EXPECT_EQ(0, other);
+	/* both sizes were seen, or the test proved nothing */
+	EXPECT_TRUE(ok && refused, "the race did not happen: %lu succeeded, %lu EINVAL",
+		    ok, refused);
 	fd_close(fd);
 }
 
@@ -1095,16 +1379,15 @@ static void test_quota_get(void)
 		.quota = 12345,
 	};
 	struct vm_list l;
-	uint32_t quota = 0;
 	int fd = dev_open(), ret;
 
 	if (fd < 0)
 		return;
-	if (!EXPECT_OK(quota_get(fd, &quota)))
-		EXPECT_EQ(cfg->default_quota, quota);
+	/* the quota is returned and written back */
+	EXPECT_EQ(cfg->default_quota, QUOTA_GET(fd));
 	EXPECT_EQ(cfg->default_quota, quota_of(fd));
 	/* QUOTA_GET reads only: the quota given is ignored */
-	if (!EXPECT_OK(ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q)))
+	if (EXPECT_QUOTA_IOCTL(fd, &q, cfg->default_quota))
 		EXPECT_EQ(cfg->default_quota, q.quota);
 	EXPECT_EQ(cfg->default_quota, quota_of(fd));
 	ret = vm_get(vm_id_of(fd), &l);
@@ -1120,7 +1403,7 @@ static void test_quota_set(void)
 	static const uint32_t bad_flags[] = {
 		1U << 1, 1U << 31, VFIO_PASID_QUOTA_GET | (1U << 1),
 	};
-	uint32_t held[8], out = 0, p, i;
+	uint32_t held[8], p, i;
 	struct stats s0, s1;
 	int fd = dev_open();
 
@@ -1129,11 +1412,9 @@ static void test_quota_set(void)
 	if (!alloc_n(fd, cfg->pasid_min, cfg->pasid_max, 5, held))
 		return;
 
-	/* equal to the count: allowed; the new quota comes back */
-	if (!EXPECT_OK(quota_set(fd, 5, &out)))
-		EXPECT_EQ(5, out);
-	if (!EXPECT_OK(quota_get(fd, &out)))
-		EXPECT_EQ(5, out);
+	/* equal to the count: allowed; the new quota is returned */
+	EXPECT_QUOTA_SET(fd, 5);
+	EXPECT_EQ(5, QUOTA_GET(fd));
 	EXPECT_EQ(5, quota_of(fd));
 	/* below the count */
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 4, NULL));
@@ -1154,11 +1435,9 @@ static void test_quota_set(void)
 	EXPECT_ERRNO(EINVAL, quota_set(fd, UINT32_MAX, NULL));
 	EXPECT_EQ(5, quota_of(fd));
 	/* the pool size itself (raising: we are root) */
-	if (!EXPECT_OK(quota_set(fd, pool_size(), &out)))
-		EXPECT_EQ(pool_size(), out);
+	EXPECT_QUOTA_SET(fd, pool_size());
 	/* lowering */
-	if (!EXPECT_OK(quota_set(fd, 7, &out)))
-		EXPECT_EQ(7, out);
+	EXPECT_QUOTA_SET(fd, 7);
 	if (EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &held[5])))
 		return;
 	EXPECT_EQ(6, count_of(fd));
@@ -1175,8 +1454,7 @@ static void test_quota_set(void)
 
 	free_n(fd, 6, held);
 	/* quota 0 with nothing held: allowed, and nothing can be allocated */
-	if (!EXPECT_OK(quota_set(fd, 0, &out)))
-		EXPECT_EQ(0, out);
+	EXPECT_QUOTA_SET(fd, 0);
 	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p));
 	fd_close(fd);
 }
@@ -1184,7 +1462,7 @@ static void test_quota_set(void)
 /* CAP_SYS_RESOURCE dropped from the effective set, then taken back */
 static void quota_cap_child(int sock, void *arg)
 {
-	uint32_t q0, half, p, out = 0;
+	uint32_t q0, half, p;
 	int fd;
 
 	(void)sock;
@@ -1200,9 +1478,8 @@ static void quota_cap_child(int sock, void *arg)
 			 "CAP_SYS_RESOURCE still effective"))
 		return;
 	/* lowering and keeping need no capability */
-	if (!EXPECT_OK(quota_set(fd, half, &out)))
-		EXPECT_EQ(half, out);
-	EXPECT_OK(quota_set(fd, half, NULL));
+	EXPECT_QUOTA_SET(fd, half);
+	EXPECT_QUOTA_SET(fd, half);
 	/* raising does */
 	EXPECT_ERRNO(EPERM, quota_set(fd, half + 1, NULL));
 	EXPECT_ERRNO(EPERM, quota_set(fd, q0, NULL));
@@ -1213,8 +1490,7 @@ static void quota_cap_child(int sock, void *arg)
 	/* with the capability back, raising works */
 	if (!cap_set_effective(CAP_SYS_RESOURCE, true))
 		return;
-	if (!EXPECT_OK(quota_set(fd, q0, &out)))
-		EXPECT_EQ(q0, out);
+	EXPECT_QUOTA_SET(fd, q0);
 	EXPECT_EQ(q0, quota_of(fd));
 	fd_close(fd);
 }
@@ -1251,7 +1527,7 @@ static void quota_nobody_child(int sock, void *arg)
 	/* the descriptor opened as root keeps working */
 	EXPECT_OK(pasid_alloc(fd, cfg->pasid_min, cfg->pasid_max, &p));
 	EXPECT_EQ(1, count_of(fd));
-	EXPECT_OK(quota_set(fd, half, NULL));
+	EXPECT_QUOTA_SET(fd, half);
 	EXPECT_ERRNO(EPERM, quota_set(fd, half + 1, NULL));
 	EXPECT_ERRNO(EPERM, quota_set(fd, q0, NULL));
 	/* below the count stays EINVAL */
@@ -1269,6 +1545,98 @@ static void test_quota_nobody(void)
 		child_reap(&c, 0);
 }
 
+/*
+ * CAP_SYS_RESOURCE is asked for only when a quota is raised.  A capability
+ * check that succeeds marks the process as having used a privilege
+ * (PF_SUPERPRIV), which BSD process accounting records as ASU when it
+ * exits; one that fails is what an LSM audits as a denial.  Three root
+ * children, each a VM of its own, do one quota request and exit: reading
+ * its quota and lowering it must not be marked, raising it must (which
+ * shows the mark can be seen at all).
+ */
+enum su_op { SU_GET, SU_LOWER, SU_RAISE, SU_N };
+
+/* Nothing but the open, the request and the exit: no other privilege */
+static void su_child(enum su_op op)
+{
+	struct vfio_iommu_type1_pasid_quota q = {
+		.argsz = sizeof(q), .flags = VFIO_PASID_QUOTA_GET,
+	};
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0 || ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q) < 0)
+		_exit(10);
+	if (op != SU_GET) {
+		q.flags = 0;
+		q.quota += op == SU_LOWER ? -1 : 1;
+		ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
+		if (ret < 0 || (uint32_t)ret != q.quota)
+			_exit(11);
+	}
+	_exit(0);
+}
+
+static void test_quota_cap_only_raise(void)
+{
+	static const char *const what[SU_N] = {
+		"reading its quota", "lowering its quota", "raising its quota",
+	};
+	char path[] = "/tmp/vp-acct-XXXXXX";
+	int flag[SU_N] = { -1, -1, -1 };
+	struct acct_v3 rec;
+	pid_t pid[SU_N];
+	int fd, st, i;
+
+	fd = mkstemp(path);
+	if (fd < 0) {
+		tap_fail("mkstemp: %s", errno_name(errno));
+		return;
+	}
+	if (acct(path)) {
+		tap_fail("acct: %s (CONFIG_BSD_PROCESS_ACCT?)", errno_name(errno));
+		goto out;
+	}
+	for (i = 0; i < SU_N; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0) {
+			tap_fail("fork: %s", errno_name(errno));
+			break;
+		}
+		if (!pid[i])
+			su_child(i);
+		if (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			tap_fail("child %s: status 0x%x", what[i], st);
+	}
+	if (acct(NULL))
+		tap_fail("acct(NULL): %s", errno_name(errno));
+	if (tap_failed())
+		goto out;
+
+	/* the records of version 3, written when each process ended */
+	while (read(fd, &rec, sizeof(rec)) == (ssize_t)sizeof(rec)) {
+		if ((rec.ac_version & 0x7f) != 3)
+			continue;
+		for (i = 0; i < SU_N; i++)
+			if (rec.ac_pid == (uint32_t)pid[i])
+				flag[i] = (uint8_t)rec.ac_flag;
+	}
+	for (i = 0; i < SU_N; i++) {
+		if (!EXPECT_TRUE(flag[i] >= 0, "no accounting record of the child %s",
+				 what[i]))
+			continue;
+		if (i == SU_RAISE)
+			EXPECT_TRUE(flag[i] & ASU, "the child %s is not marked as having used a privilege (ac_flag 0x%x)",
+				    what[i], flag[i]);
+		else
+			EXPECT_TRUE(!(flag[i] & ASU), "the child %s is marked as having used a privilege (ac_flag 0x%x)",
+				    what[i], flag[i]);
+	}
+out:
+	close(fd);
+	unlink(path);
+}
+
 /* Allocate to the quota; @set_quota 0 keeps the VM's default */
 static void quota_exhaustion(uint32_t set_quota)
 {
@@ -1279,7 +1647,7 @@ static void quota_exhaustion(uint32_t set_quota)
 	if (fd < 0)
 		return;
 	if (set_quota)
-		ASSERT_OK(quota_set(fd, set_quota, NULL));
+		ASSERT_QUOTA_SET(fd, set_quota);
 	quota = quota_of(fd);
 	ASSERT_TRUE(quota <= 64, "quota %u too big for this test", quota);
 	if (!stats_get(&s0))
@@ -1404,7 +1772,7 @@ static void test_vm_shared_fds(void)
 		EXPECT_OK(pasid_free(fd2, p));
 		EXPECT_EQ(0, count_of(fd1));
 	}
-	EXPECT_OK(quota_set(fd3, 500, NULL));
+	EXPECT_QUOTA_SET(fd3, 500);
 	EXPECT_EQ(500, quota_of(fd1));
 
 	/* the VM lives while any of its descriptors is open */
@@ -1929,7 +2297,7 @@ static void concurrency(uint32_t quota, uint32_t per_thread, bool pressure)
 		goto out;
 	c->quota = quota;
 	c->per_thread = per_thread;
-	if (EXPECT_OK(quota_set(c->fd, quota, NULL)) || !stats_get(&s0))
+	if (!EXPECT_QUOTA_SET(c->fd, quota) || !stats_get(&s0))
 		goto out;
 
 	for (i = 0; i < CONC_THREADS; i++) {
@@ -2128,7 +2496,7 @@ out:
 
 static void test_small_range(void)
 {
-	uint32_t p, out;
+	uint32_t p;
 	int fd = dev_open();
 
 	if (fd < 0)
@@ -2151,12 +2519,10 @@ static void test_small_range(void)
 		EXPECT_EQ(100, p);
 		EXPECT_OK(pasid_free(fd, p));
 	}
-	if (!EXPECT_OK(quota_get(fd, &out)))
-		EXPECT_EQ(10, out);
+	EXPECT_EQ(10, QUOTA_GET(fd));
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 65, NULL));
 	EXPECT_ERRNO(EINVAL, quota_set(fd, 1000, NULL));
-	if (!EXPECT_OK(quota_set(fd, 64, &out)))
-		EXPECT_EQ(64, out);
+	EXPECT_QUOTA_SET(fd, 64);
 	fd_close(fd);
 }
 
@@ -2175,7 +2541,7 @@ static void test_small_pool_exhaustion(void)
 
 	if (fd < 0)
 		return;
-	ASSERT_OK(quota_set(fd, 64, NULL));
+	ASSERT_QUOTA_SET(fd, 64);
 	for (n = 0; n < 60; n++)
 		if (EXPECT_OK(pasid_alloc(fd, 100, 163, &held[n])))
 			break;
@@ -2206,7 +2572,7 @@ static void test_small_pool_exhaustion(void)
 	/* A, under quota too: a pool refusal */
 	EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, 100, 163, &p));
 	/* A at its quota: a quota refusal */
-	EXPECT_OK(quota_set(fd, 60, NULL));
+	EXPECT_QUOTA_SET(fd, 60);
 	if (stats_get(&s0)) {
 		EXPECT_ERRNO(ENOSPC, pasid_alloc(fd, 100, 163, &p));
 		if (stats_get(&s1)) {
@@ -2237,7 +2603,7 @@ static void test_small_pool_whole(void)
 
 	if (fd < 0)
 		return;
-	ASSERT_OK(quota_set(fd, 64, NULL));
+	ASSERT_QUOTA_SET(fd, 64);
 	for (n = 0; n < 64; n++) {
 		if (EXPECT_OK(pasid_alloc(fd, 100, 163, &held[n])))
 			break;
@@ -2298,8 +2664,12 @@ static const struct test tests[] = {
 	  test_argsz_pasid_request, MODULE },
 	{ "argsz: SET_PASID_QUOTA (EINVAL below, E2BIG non-zero tail, zero tail exact)",
 	  test_argsz_pasid_quota, MODULE },
-	{ "argsz: GET_INFO (EINVAL below, bigger buffer fine, size written back)",
+	{ "argsz: GET_INFO (EINVAL below, bigger buffer fine, size written back, CAPS ignored on input)",
 	  test_argsz_get_info, MODULE },
+	{ "argsz: no request reads more than a page (E2BIG above it, a page exact works)",
+	  test_argsz_page_limit, MODULE },
+	{ "argsz: read once (GET_INFO against a thread changing it)",
+	  test_argsz_read_once, MODULE },
 	{ "pasid: flags not exactly ALLOC or FREE fail with EINVAL", test_request_flags, MODULE },
 	{ "pasid: alloc range checks, results in [min, max], min == max exact",
 	  test_alloc_range, MODULE },
@@ -2309,6 +2679,8 @@ static const struct test tests[] = {
 	{ "quota: set rules (count, pool size, flags)", test_quota_set, MODULE },
 	{ "quota: raising needs CAP_SYS_RESOURCE (capset)", test_quota_cap, MODULE },
 	{ "quota: raising as nobody fails with EPERM, lowering works", test_quota_nobody, MODULE },
+	{ "quota: CAP_SYS_RESOURCE is checked only for a raise (process accounting's ASU flag)",
+	  test_quota_cap_only_raise, MODULE },
 	{ "quota: exhaustion is ENOSPC, a quota refusal", test_quota_exhaustion, MODULE },
 	{ "quota: default_quota at run time applies to new VMs", test_default_quota_param, MODULE },
 	{ "vm: descriptors and threads of one process share one VM", test_vm_shared_fds, MODULE },

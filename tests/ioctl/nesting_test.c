@@ -1045,6 +1045,72 @@ static void expect_info_at(int line, int fd, bool present, uint32_t count)
 
 #define EXPECT_INFO(fd, present, count) expect_info_at(__LINE__, fd, present, count)
 
+/*
+ * A VMM's usual loop on one buffer: GET_INFO with the struct alone, grow
+ * the buffer to the argsz written back, call again with what the first call
+ * left in it (VFIO_PASID_INFO_CAPS set in flags, cap_offset 0): output-only
+ * flags are ignored on input, so the second call gets the chain.  Another
+ * flag bit is still refused.
+ */
+static void expect_info_grow_at(int line, int fd)
+{
+	const uint32_t sz = sizeof(struct vfio_pasid_info);
+	const struct vfio_pasid_info_cap_nesting *cap;
+	struct vfio_pasid_info *info, *n;
+	uint32_t need;
+
+	info = calloc(1, sz);
+	if (!info) {
+		tap_diag_at(true, line, "calloc: %s", errno_name(errno));
+		return;
+	}
+	info->argsz = sz;
+	if (ioctl(fd, VFIO_PASID_GET_INFO, info)) {
+		tap_diag_at(true, line, "GET_INFO argsz %u: %s", sz, errno_name(errno));
+		goto out;
+	}
+	need = info->argsz;
+	if (!(info->flags & VFIO_PASID_INFO_CAPS) || need <= sz) {
+		tap_diag_at(true, line, "GET_INFO argsz %u: flags 0x%x argsz %u, expected "
+			    "a capability chain", sz, info->flags, need);
+		goto out;
+	}
+	n = realloc(info, need);
+	if (!n) {
+		tap_diag_at(true, line, "realloc: %s", errno_name(errno));
+		goto out;
+	}
+	info = n;
+	/* the flags the first call wrote are given back as they are */
+	if (ioctl(fd, VFIO_PASID_GET_INFO, info)) {
+		tap_diag_at(true, line, "GET_INFO again, grown to argsz %u with flags "
+			    "0x%x from the first call: %s", need, info->flags,
+			    errno_name(errno));
+		goto out;
+	}
+	if (info->argsz != need || info->flags != VFIO_PASID_INFO_CAPS ||
+	    info->cap_offset < sz || info->cap_offset + sizeof(*cap) > need) {
+		tap_diag_at(true, line, "GET_INFO again: argsz %u flags 0x%x cap_offset %u",
+			    info->argsz, info->flags, info->cap_offset);
+		goto out;
+	}
+	cap = (const void *)((const uint8_t *)info + info->cap_offset);
+	if (cap->header.id != VFIO_PASID_INFO_CAP_NESTING || cap->header.version != 1)
+		tap_diag_at(true, line, "GET_INFO again: capability id %u version %u",
+			    cap->header.id, cap->header.version);
+	/* an input flag that is not an output flag: refused */
+	info->argsz = need;
+	info->flags = VFIO_PASID_INFO_CAPS | (1U << 1);
+	errno = 0;
+	if (ioctl(fd, VFIO_PASID_GET_INFO, info) != -1 || errno != EINVAL)
+		tap_diag_at(true, line, "GET_INFO flags 0x%x: expected EINVAL, got %s",
+			    VFIO_PASID_INFO_CAPS | (1U << 1), errno_name(errno));
+out:
+	free(info);
+}
+
+#define EXPECT_INFO_GROW(fd) expect_info_grow_at(__LINE__, fd)
+
 /* ------------------------------------------------------------------ */
 /* Malformed requests, as lists replayed under several settings        */
 
@@ -1714,6 +1780,7 @@ static void test_info_cap(void)
 	if (!ATTACH(0, fd, g0, "edu 0"))
 		return;
 	EXPECT_INFO(fd, true, 0);
+	EXPECT_INFO_GROW(fd);
 	if (!alloc_one(fd, &p))
 		return;
 	EXPECT_INFO(fd, true, 1);

@@ -397,6 +397,35 @@ static uint32_t check_vm_view(uint32_t vm_id, uint32_t *held, uint32_t n)
 	return bound;
 }
 
+/*
+ * SET_PASID_QUOTA with @q (flags 0) must succeed, return the new quota and
+ * write it back into @q; whether it did
+ */
+static bool quota_ioctl_at(int line, int fd,
+			   struct vfio_iommu_type1_pasid_quota *q,
+			   const char *what)
+{
+	uint32_t want = q->quota;
+	int ret;
+
+	__atomic_add_fetch(&n_checked, 1, __ATOMIC_RELAXED);
+	ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, q);
+	if (ret < 0) {
+		tap_diag_at(true, line, "SET_PASID_QUOTA to %u %s: %s", want,
+			    what, errno_name(errno));
+		return false;
+	}
+	if ((uint32_t)ret != want || q->quota != want) {
+		tap_diag_at(true, line,
+			    "SET_PASID_QUOTA to %u %s: returned %d, wrote back %u",
+			    want, what, ret, q->quota);
+		return false;
+	}
+	return true;
+}
+
+#define quota_ioctl(fd, q, what)	quota_ioctl_at(__LINE__, fd, q, what)
+
 /* Every PASID of the pool, once, then ENOSPC; given back by the close */
 static void check_pool_whole(void)
 {
@@ -410,8 +439,7 @@ static void check_pool_whole(void)
 	fd = dev_open();
 	if (fd < 0)
 		return;
-	if (!CHECK(0, fd, VFIO_IOMMU_SET_PASID_QUOTA, &q, "to the pool size %u",
-		   POOL))
+	if (!quota_ioctl(fd, &q, "to the pool size"))
 		goto out;
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < POOL; i++) {
@@ -768,9 +796,8 @@ static void quota_vm(int sock, void *arg)
 			if (want > POOL || want < n)
 				CHECK(EINVAL, fd, VFIO_IOMMU_SET_PASID_QUOTA, &q,
 				      "to %u, %u held, pool %u", want, n, POOL);
-			else if (CHECK(0, fd, VFIO_IOMMU_SET_PASID_QUOTA, &q,
-				       "to %u, %u held", want, n))
-				EXPECT_EQ(want, q.quota);
+			else
+				quota_ioctl(fd, &q, "with PASIDs held");
 			COUNT(quota_ioctl);
 		} else {
 			/* only this process changes the count */

@@ -7,9 +7,11 @@
  *   vp-tool quota [N]...
  *	Opens /dev/vfio-pasid (its own VM), prints "vm ID quota Q", then for
  *	each N asks VFIO_IOMMU_SET_PASID_QUOTA for N and prints
- *	"set N: ok, quota Q" or "set N: ERRNO, quota Q" (ERRNO by name, Q read
- *	back with VFIO_PASID_QUOTA_GET).  Exit 0; 3 when the device does not
- *	open (the reason on stderr, by name).
+ *	"set N: returned R, quota Q" (R the ioctl's return value) or
+ *	"set N: ERRNO, quota Q" (ERRNO by name), Q read back with
+ *	VFIO_PASID_QUOTA_GET.  Exit 0; 1 when QUOTA_GET fails or returns
+ *	another value than it writes back; 3 when the device does not open
+ *	(the reason on stderr, by name).
  *
  *   vp-tool hold N opener|fork|scm|dup [--group G] -- CMD [ARG]...
  *	Opens /dev/vfio-pasid, allocates N PASIDs (in [pasid_min,
@@ -57,8 +59,15 @@ static int quota_get(int fd, uint32_t *quota)
 	};
 	int ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
 
+	if (ret < 0)
+		return -1;
 	*quota = q.quota;
-	return ret;
+	/* it returns the quota it writes back */
+	if ((uint32_t)ret != q.quota) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
 }
 
 static int do_quota(int argc, char **argv)
@@ -67,7 +76,7 @@ static int do_quota(int argc, char **argv)
 	struct vfio_pasid_info info;
 	uint32_t now_q;
 	char *end;
-	int fd, i, err;
+	int fd, i, ret, err;
 
 	fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -86,14 +95,19 @@ static int do_quota(int argc, char **argv)
 		q.quota = strtoul(argv[i], &end, 0);
 		if (!*argv[i] || *end)
 			return usage();
-		err = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q) ? errno : 0;
+		ret = ioctl(fd, VFIO_IOMMU_SET_PASID_QUOTA, &q);
+		err = ret < 0 ? errno : 0;
 		if (quota_get(fd, &now_q)) {
 			fprintf(stderr, "vp-tool: QUOTA_GET: %s\n",
 				errno_name(errno));
 			return 1;
 		}
-		printf("set %s: %s, quota %u\n", argv[i],
-		       err ? errno_name(err) : "ok", now_q);
+		if (err)
+			printf("set %s: %s, quota %u\n", argv[i],
+			       errno_name(err), now_q);
+		else
+			printf("set %s: returned %d, quota %u\n", argv[i],
+			       ret, now_q);
 	}
 	return 0;
 }

@@ -32,17 +32,25 @@
  * - An input struct larger than the kernel knows is accepted when the
  *   unknown tail is all zero, else E2BIG.  New fields are only ever added
  *   at the end and a zero value always means "old behaviour".
+ * - No request reads or zero-checks more than a page of the caller's
+ *   memory: an input struct whose argsz is above the page size (4096 bytes
+ *   on x86-64) is refused with E2BIG before anything beyond argsz is read.
+ * - argsz is read once: the kernel acts on the size it checked, whatever
+ *   another thread writes into the struct during the call.
  * - Unknown flag bits: EINVAL.  Reserved and padding fields must be zero:
  *   EINVAL.  New behaviour is always requested with a new flag bit.
  * - For VFIO_PASID_GET_INFO argsz is the size of the caller's output buffer;
- *   the kernel writes back the size it needs.
+ *   the kernel writes back the size it needs.  It is not limited to a page:
+ *   the kernel reads only the struct it knows and writes no more than it
+ *   needs.
  *
  * Errors common to every ioctl:
  *
  * ======== ==========================================================
  * EFAULT   the argument pointer is bad
  * EINVAL   argsz too small, unknown flags, non-zero reserved fields
- * E2BIG    argsz larger than known and the unknown tail is not zero
+ * E2BIG    argsz larger than known and the unknown tail is not zero, or
+ *          argsz of an input struct above the page size
  * ENOTTY   unknown ioctl
  * ======== ==========================================================
  */
@@ -91,10 +99,17 @@ struct vfio_iommu_type1_pasid_request {
  * @flags: 0 to set the quota, VFIO_PASID_QUOTA_GET to read it
  * @quota: the new quota; on return the VM's quota
  *
+ * Returns the VM's quota on success, as the seed did ("latest quota"): the
+ * new quota for a set, the current one for VFIO_PASID_QUOTA_GET.  It is
+ * also written back into @quota.  A quota is at most 0xFFFFF, so a
+ * successful call never returns a negative value.
+ *
  * ======== ==========================================================
  * EINVAL   quota below the VM's outstanding PASIDs, or above the pool
  *          size (pasid_max - pasid_min + 1)
- * EPERM    raising the quota without CAP_SYS_RESOURCE
+ * EPERM    raising the quota without CAP_SYS_RESOURCE (the capability is
+ *          checked only for a raise: lowering or keeping the quota uses
+ *          no privilege and audits no denial)
  * ======== ==========================================================
  */
 struct vfio_iommu_type1_pasid_quota {
@@ -375,7 +390,10 @@ struct vfio_pasid_group {
 /**
  * struct vfio_pasid_info - VFIO_PASID_GET_INFO
  * @argsz: in: size of the caller's buffer; out: size needed for all of it
- * @flags: out: VFIO_PASID_INFO_CAPS when a capability chain follows
+ * @flags: out: VFIO_PASID_INFO_CAPS when a capability chain follows; in:
+ *         output-only flags (VFIO_PASID_INFO_CAPS) are ignored, as VFIO's
+ *         GET_INFO does, so a buffer grown after a first call can be passed
+ *         again as it is; any other bit: EINVAL
  * @vm_id: out: this VM's id, as the admin API and vfiopasidctl show it
  * @quota: out: the VM's quota
  * @count: out: PASIDs the VM holds

@@ -936,7 +936,11 @@ static void test_load(void)
 	groups_setup();
 }
 
-/* Armed by another process: nothing of ours fails, its count stays */
+/*
+ * The module's injection armed by another process: nothing of ours fails,
+ * its count stays.  Its parameter, in both modes (with -k, fail_nth() arms
+ * the kernel's fail-nth of the thread that opened it: ours).
+ */
 static void test_other_process(void)
 {
 	struct fx f;
@@ -947,7 +951,7 @@ static void test_other_process(void)
 	pid = fork();
 	ASSERT_TRUE(pid >= 0, "fork: %s", errno_name(errno));
 	if (pid == 0)
-		_exit(fail_nth(1) ? 0 : 1);
+		_exit(param_write(FAIL_PARAM("nth"), "1") ? 0 : 1);
 	ASSERT_TRUE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
 		    WEXITSTATUS(st) == 0, "the child could not arm fail_nth");
 	if (fx_up(&f, FX_BOUND))
@@ -955,7 +959,7 @@ static void test_other_process(void)
 	left = param_long(FAIL_PARAM("nth"));
 	EXPECT_TRUE(left == 1, "fail_nth is %ld after our operations, expected 1 (armed by another process)",
 		    left);
-	fail_nth(0);
+	param_write(FAIL_PARAM("nth"), "0");
 	back_to_idle("armed by another process");
 }
 

@@ -175,15 +175,15 @@ size_t nl_build(char *buf, uint16_t family, uint8_t cmd, uint16_t flags,
 	return nlh->nlmsg_len;
 }
 
-/* nl_request() parses into a tb[] of 64 */
-_Static_assert(VFIO_PASID_A_MAX < 64, "tb[] must hold every attribute");
+/* nl_request() parses into a tb[] of 96 */
+_Static_assert(VFIO_PASID_A_MAX < 96, "tb[] must hold every attribute");
 
 int nl_request(uint16_t family, uint8_t cmd, bool dump,
 	       const struct nl_attr *attr, int maxattr, nl_cb_t cb, void *arg)
 {
 	static char rbuf[NL_BUF_SIZE] __attribute__((aligned(8)));
 	char sbuf[NL_SBUF_SIZE] __attribute__((aligned(8)));
-	struct nlattr *tb[64];
+	struct nlattr *tb[96];
 	struct nlmsghdr *nlh;
 	uint32_t seq = ++nl_seq;
 	size_t slen;

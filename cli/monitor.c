@@ -95,6 +95,17 @@ static int event_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 		json_object_put(rec);
 		break;
 	}
+	case VFIO_PASID_CMD_LIMIT_SET_NTF:
+	case VFIO_PASID_CMD_LIMIT_DEL_NTF: {
+		json_object *lim = limit_obj(tb);
+
+		o = event_new(cmd == VFIO_PASID_CMD_LIMIT_SET_NTF ?
+			      "limit_set" : "limit_del", now);
+		json_object_object_foreach(lim, key, val)
+			jadd(o, key, json_object_get(val));
+		json_object_put(lim);
+		break;
+	}
 	default:
 		return 0;	/* a newer module's event: not ours to print */
 	}

@@ -30,7 +30,8 @@ static const struct argp monitor_argp = {
 	NULL, NULL, "",
 	"Print the module's events until interrupted (SIGINT, SIGTERM): VMs "
 	"created (vm_new) and released (vm_del, with the number of PASIDs "
-	"reclaimed), quotas changed (quota), PASIDs reclaimed (reclaim).  One "
+	"reclaimed), quotas changed (quota), PASIDs reclaimed (reclaim), limits "
+	"per cgroup set (limit_set) and deleted (limit_del).  One "
 	"line per event; with --json one JSON object per line.",
 	NULL, NULL, NULL
 };

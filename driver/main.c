@@ -498,6 +498,7 @@ err_nl:
 	vp_nl_exit();
 err_vm:
 	vp_vm_exit();
+	vp_limit_exit();
 	return ret;
 }
 
@@ -506,6 +507,7 @@ static void __exit vp_exit(void)
 	misc_deregister(&vp_misc);
 	vp_nl_exit();
 	vp_vm_exit();
+	vp_limit_exit();
 	pr_info("unloaded\n");
 }
 

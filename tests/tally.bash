@@ -4,10 +4,11 @@
 # "N passed, M failed, K skipped".
 #
 # A part's output holds one or more TAP streams one after the other, each
-# beginning with its plan line "1..N". A skipped test ("ok N ... # skip
+# with its plan line "1..N" before its tests or after them. A skipped test ("ok N ... # skip
 # REASON", any case) is not a pass: it is counted apart and listed with its
 # reason. A stream whose plan does not match the tests it ran (a program
-# that died or bailed out half way, a test run twice) is one failure. A
+# that died or bailed out half way, a test run twice), or tests without a
+# plan, is one failure. A
 # part that exits non-zero without any of these is one failure too.
 
 passed=0
@@ -18,20 +19,41 @@ skipped=0
 # described on stdout before it, one line each ("skipped: ...", "plan: ...")
 tap_count() {
 	awk '
+	# a stream ends: its plan must match what ran, and tests need a plan
 	function close_stream() {
-		if (planned >= 0 && ran != planned) {
-			bad++
-			printf "plan: %d tests planned (line %d), %d ran%s\n", planned, plan_line, ran,
-				bail != "" ? "; " bail : ""
-		}
+		if (planned >= 0 && ran != planned)
+			report(sprintf("%d tests planned (line %d), %d ran", planned, plan_line, ran))
+		else if (planned < 0 && ran > 0)
+			report(sprintf("%d tests ran without a plan (up to line %d)", ran, NR))
 		planned = -1; ran = 0; bail = ""
 	}
+	function report(what) {
+		bad++
+		printf "plan: %s%s\n", what, bail != "" ? "; " bail : ""
+	}
 	BEGIN { planned = -1; ran = 0; bad = 0; passed = 0; failed = 0; skipped = 0; bail = "" }
-	/^1\.\.[0-9]+/ { close_stream(); planned = substr($1, 4) + 0; plan_line = NR; next }
+	/^1\.\.[0-9]+/ {
+		n = substr($1, 4) + 0
+		if (planned < 0 && ran > 0) {
+			# a plan after its tests
+			if (ran != n)
+				report(sprintf("%d tests planned (line %d, after them), %d ran", n, NR, ran))
+			planned = -1; ran = 0; bail = ""
+		} else {
+			close_stream()
+			planned = n; plan_line = NR
+		}
+		next
+	}
 	/^Bail out!/ { bail = $0; next }
-	/^not ok [0-9]+/ { failed++; ran++; next }
-	/^ok [0-9]+/ {
+	/^(not )?ok [0-9]+/ {
+		# a plan given first, complete: what follows is another stream
+		if (planned >= 0 && ran == planned)
+			close_stream()
 		ran++
+	}
+	/^not ok [0-9]+/ { failed++; next }
+	/^ok [0-9]+/ {
 		if (tolower($0) ~ /# skip/) {
 			skipped++
 			reason = $0

@@ -48,3 +48,17 @@ setup() {
 	assert_success
 	assert_output --partial "1 passed, 0 failed, 0 skipped"
 }
+
+@test "tally: a plan may come after its tests; tests without a plan are a failure" {
+	printf '%s\n' 'ok 1 - a' 'ok 2 - b' '1..2' '1..1' 'ok 1 - c' 'ok 1 - d' 'ok 2 - e' '1..2' >"$log"
+	run tally part "$log" 0
+	assert_line "== part: 5 passed, 0 failed, 0 skipped (exit 0)"
+	printf '%s\n' 'ok 1 - a' 'ok 2 - b' '1..3' >"$log"
+	run tally part "$log" 0
+	assert_line --partial "== part: plan: 3 tests planned (line 3, after them), 2 ran"
+	assert_line "== part: 2 passed, 1 failed, 0 skipped (exit 0)"
+	printf '%s\n' '1..1' 'ok 1 - a' 'ok 2 - a again' >"$log"
+	run tally part "$log" 0
+	assert_line --partial "== part: plan: 1 tests ran without a plan"
+	assert_line "== part: 2 passed, 1 failed, 0 skipped (exit 0)"
+}

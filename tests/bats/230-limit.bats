@@ -71,26 +71,26 @@ in_cg() {
 	echo "$w"
 }
 
+# ctl_in_cg CGROUP: a script that runs the CLI in CGROUP
+ctl_in_cg() {
+	local w=$BATS_TEST_TMPDIR/ctl-in.${1//\//_}
+	printf '#!/bin/sh\nexec %q %q "$@"\n' "$(in_cg "$1")" "$ROOT_CTL" >"$w"
+	chmod 0755 "$w"
+	echo "$w"
+}
+
 # ctl_in CGROUP [STATUS] ARGS...: ctl, run in CGROUP
 ctl_in() {
-	local cg=$1
+	CTL=$(ctl_in_cg "$1")
 	shift
-	local w=$BATS_TEST_TMPDIR/ctl-in.${cg//\//_}
-	printf '#!/bin/sh\nexec %q %q "$@"\n' "$(in_cg "$cg")" "$ROOT_CTL" >"$w"
-	chmod 0755 "$w"
-	CTL=$w
 	ctl "$@"
 	CTL=$ROOT_CTL
 }
 
 # start_hold_in CGROUP [HOLD OPTIONS]: start_hold, its VM created in CGROUP
 start_hold_in() {
-	local cg=$1
+	CTL=$(ctl_in_cg "$1")
 	shift
-	local w=$BATS_TEST_TMPDIR/ctl-in.${cg//\//_}
-	printf '#!/bin/sh\nexec %q %q "$@"\n' "$(in_cg "$cg")" "$ROOT_CTL" >"$w"
-	chmod 0755 "$w"
-	CTL=$w
 	start_hold "$@"
 	CTL=$ROOT_CTL
 }

@@ -956,12 +956,11 @@ static void back_to_idle(const char *what)
  * opened again after a failure: a dump the kernel could not continue, or
  * an error it could not report, stays with the socket.
  */
-static void kernel_step(const struct op *op, struct fx *f, int ret, long left,
+static void kernel_step(struct fx *f, int ret, long left,
 			const struct snap *before, const char *what)
 {
 	struct snap after;
 
-	(void)op;
 	if (left > 0) {
 		EXPECT_TRUE(ret == 0, "%s: %s, expected success", what,
 			    errno_name(-ret));
@@ -1008,7 +1007,7 @@ static void sweep(const struct op *op)
 		snprintf(what, sizeof(what), "%s, point %u failing (%s)",
 			 op->name, n, site[0] ? site : "none reached");
 		if (kernel_fi) {
-			kernel_step(op, &f, ret, left, &before, what);
+			kernel_step(&f, ret, left, &before, what);
 			if (left > 0)
 				break;
 			continue;

@@ -374,6 +374,7 @@ int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
 int vp_backend_init(void);
 int vp_vm_attach_group(struct vp_vm *vm, int fd);
 int vp_vm_detach_group(struct vp_vm *vm, int fd);
+int vp_vm_detach_group_id(struct vp_vm *vm, u32 id);
 void vp_vm_release_groups(struct vp_vm *vm);
 void vp_pasid_unbind(struct vp_vm *vm, u32 pasid, struct vp_pasid *st);
 int vp_vm_bind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data);

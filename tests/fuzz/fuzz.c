@@ -924,8 +924,13 @@ static void op_group(struct ctx *c, bool attach)
 		want = EINVAL;
 		break;
 	case 2:
-		g->group_fd = c->grp_fd;
 		g->flags = 1U << below(&c->r, 32);
+		if (!attach && g->flags == VFIO_PASID_GROUP_BY_ID) {
+			/* by number: some group's, maybe this VM's (0 or ENOENT) */
+			g->group_id = below(&c->r, 64);
+			break;
+		}
+		g->group_fd = c->grp_fd;
 		want = EINVAL;
 		break;
 	default:

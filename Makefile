@@ -32,7 +32,7 @@ cli:
 deps:
 	@scripts/deps
 
-# Host unit tests, then the in-VM suite; ends with "N passed, M failed".
+# Host unit tests, then the in-VM suite; ends with "N passed, M failed, K skipped".
 # deps first, then a fresh make: KVER/KDIR are only known once the headers are
 check: deps
 	@$(MAKE) --no-print-directory all tests
@@ -41,7 +41,7 @@ check: deps
 # The debug-kernel lane (tests/debug/check): a debug 6.1 kernel built once
 # and cached (KASAN, lockdep, kmemleak, failslab, UBSAN, debug objects), a
 # copy of this tree built against it, the C tests, the fuzzer and the
-# module's bats files in the VM under it; ends with "N passed, M failed".
+# module's bats files in the VM under it; ends with "N passed, M failed, K skipped".
 # Not part of check: the first run builds a kernel (about 25 minutes).
 check-debug: deps
 	@tests/debug/check

@@ -47,6 +47,14 @@ static const struct cmd pasid_cmds[] = {
 	{ 0 }
 };
 
+static const struct cmd limit_cmds[] = {
+	{ "set", cmd_limit_set, NULL, "CGROUP N",
+	  "limit the PASIDs of a cgroup v2 and its descendants to N" },
+	{ "del", cmd_limit_del, NULL, "CGROUP", "delete a cgroup's limit" },
+	{ "list", cmd_limit_list, NULL, "", "list the limits and their use" },
+	{ 0 }
+};
+
 static const struct cmd module_cmds[] = {
 	{ "show", cmd_module_show, NULL, "",
 	  "state, version, parameters, file" },
@@ -65,6 +73,8 @@ const struct cmd top_cmds[] = {
 	{ "quota", NULL, quota_cmds, "get VM | set VM N | default [N]",
 	  "per-VM and default quotas" },
 	{ "pasid", NULL, pasid_cmds, "list [VM]", "the PASIDs" },
+	{ "limit", NULL, limit_cmds, "set CGROUP N | del CGROUP | list",
+	  "PASID limits per cgroup v2" },
 	{ "reclaimed", cmd_reclaimed, NULL, "[--vm VM] | --clear",
 	  "the reclaim log" },
 	{ "monitor", cmd_monitor, NULL, "",

@@ -32,6 +32,7 @@
 #include "vfiopasidctl.h"
 #include "error.h"
 #include "kmodule.h"
+#include "objects.h"
 #include "output.h"
 #include "parse.h"
 #include "vfio.h"
@@ -134,6 +135,8 @@ static int alloc_failed(struct ctx *ctx, int fd, int err, uint32_t i,
 			const struct hold_args *a)
 {
 	struct vfio_pasid_info info;
+	uint32_t used, max;
+	char path[4096];
 
 	if (err == ENOSPC) {
 		if (!get_info(fd, &info) && info.count >= info.quota)
@@ -141,6 +144,12 @@ static int alloc_failed(struct ctx *ctx, int fd, int err, uint32_t i,
 				    "%s: allocating PASID %u of %u: the quota of VM %u is used up (it holds %u of %u): raise it with 'vfiopasidctl quota set %u N'",
 				    ctx->cmd, i + 1, a->count, info.vm_id,
 				    info.count, info.quota, info.vm_id);
+		if (!get_info(fd, &info) &&
+		    limit_full(ctx, info.vm_id, path, sizeof(path), &used, &max))
+			return fail(EXIT_FAIL,
+				    "%s: allocating PASID %u of %u: the PASID limit of cgroup %s is used up (its VMs hold %u of %u): raise it with 'vfiopasidctl limit set %s N'",
+				    ctx->cmd, i + 1, a->count, path, used, max,
+				    path);
 		return fail(EXIT_FAIL,
 			    "%s: allocating PASID %u of %u: the PASID pool is exhausted: no PASID is free in %u-%u",
 			    ctx->cmd, i + 1, a->count, a->min, a->max);

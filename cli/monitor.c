@@ -30,7 +30,8 @@ static const struct argp monitor_argp = {
 	NULL, NULL, "",
 	"Print the module's events until interrupted (SIGINT, SIGTERM): VMs "
 	"created (vm_new) and released (vm_del, with the number of PASIDs "
-	"reclaimed), quotas changed (quota), PASIDs reclaimed (reclaim).  One "
+	"reclaimed), quotas changed (quota), PASIDs reclaimed (reclaim), limits "
+	"per cgroup set (limit_set) and deleted (limit_del).  One "
 	"line per event; with --json one JSON object per line.",
 	NULL, NULL, NULL
 };
@@ -93,6 +94,17 @@ static int event_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 				jadd(o, key, json_object_get(val));
 		}
 		json_object_put(rec);
+		break;
+	}
+	case VFIO_PASID_CMD_LIMIT_SET_NTF:
+	case VFIO_PASID_CMD_LIMIT_DEL_NTF: {
+		json_object *lim = limit_obj(tb);
+
+		o = event_new(cmd == VFIO_PASID_CMD_LIMIT_SET_NTF ?
+			      "limit_set" : "limit_del", now);
+		json_object_object_foreach(lim, key, val)
+			jadd(o, key, json_object_get(val));
+		json_object_put(lim);
 		break;
 	}
 	default:

@@ -19,7 +19,12 @@
 const struct out_col vm_cols[] = {
 	{ "vm_id", NULL }, { "pid", NULL }, { "comm", NULL },
 	{ "quota", NULL }, { "count", NULL }, { "bound_count", NULL },
-	{ "group_count", NULL },
+	{ "group_count", NULL }, { "cgroup", NULL },
+	{ 0 }
+};
+
+const struct out_col limit_cols[] = {
+	{ "cgroup", NULL }, { "max", NULL }, { "used", NULL }, { "vms", NULL },
 	{ 0 }
 };
 
@@ -82,6 +87,15 @@ static const struct attr_field vm_fields[] = {
 	{ "count",		VFIO_PASID_A_COUNT,		A_U32 },
 	{ "bound_count",	VFIO_PASID_A_BOUND_COUNT,	A_U32 },
 	{ "group_count",	VFIO_PASID_A_GROUP_COUNT,	A_U32 },
+	{ "cgroup",		VFIO_PASID_A_CGROUP,		A_STR },
+	{ NULL, 0, 0 }
+};
+
+static const struct attr_field limit_fields[] = {
+	{ "cgroup",		VFIO_PASID_A_CGROUP,		A_STR },
+	{ "max",		VFIO_PASID_A_LIMIT_MAX,		A_U32 },
+	{ "used",		VFIO_PASID_A_LIMIT_USED,	A_U32 },
+	{ "vms",		VFIO_PASID_A_LIMIT_VMS,		A_U32 },
 	{ NULL, 0, 0 }
 };
 
@@ -129,6 +143,11 @@ static const struct attr_field reclaim_fields[] = {
 json_object *vm_obj(struct nlattr **tb)
 {
 	return attrs_obj(tb, vm_fields);
+}
+
+json_object *limit_obj(struct nlattr **tb)
+{
+	return attrs_obj(tb, limit_fields);
 }
 
 json_object *pasid_obj(struct nlattr **tb)

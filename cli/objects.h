@@ -46,9 +46,24 @@ json_object *attr_json(struct nlattr **tb, int attr, enum attr_kind kind);
 void add_attrs(json_object *o, struct nlattr **tb,
 	       const struct attr_field *fields);
 
-/* {"vm_id","pid","comm","quota","count","bound_count","group_count"} */
+/*
+ * {"vm_id","pid","comm","quota","count","bound_count","group_count",
+ *  "cgroup"}
+ */
 json_object *vm_obj(struct nlattr **tb);
 extern const struct out_col vm_cols[];
+
+/* A limit per cgroup: {"cgroup","max","used","vms"} */
+json_object *limit_obj(struct nlattr **tb);
+extern const struct out_col limit_cols[];
+
+/*
+ * Whether a limit on VM @vm_id's cgroup or one of its ancestors is used up:
+ * fills @path (the limited cgroup), @used and @max.  Quietly false when it
+ * cannot tell (no module, no netlink).
+ */
+bool limit_full(struct ctx *ctx, uint32_t vm_id, char *path, size_t len,
+		uint32_t *used, uint32_t *max);
 
 /*
  * {"pasid","vm_id","bound","gpasid","addr_width","devices","inv_iotlb",

@@ -64,6 +64,43 @@ int parse_vm_sel(const char *s, struct vm_sel *out)
 	return 0;
 }
 
+int parse_cgroup_path(const char *s)
+{
+	const char *p, *end;
+	size_t n;
+
+	if (!s || s[0] != '/')
+		return -EINVAL;
+	if (strlen(s) > 4095)
+		return -ENAMETOOLONG;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -EINVAL;
+	/* every component between slashes: not "." nor ".." */
+	for (p = s; *p; p = end) {
+		while (*p == '/')
+			p++;
+		end = strchrnul(p, '/');
+		n = (size_t)(end - p);
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int parse_limit(const char *s, uint32_t *out)
+{
+	uint32_t v;
+	int ret = parse_u32(s, &v);
+
+	if (ret)
+		return ret;
+	if (v > LIMIT_MAX_PASIDS)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
 const char *vm_sel_str(const struct vm_sel *sel, char *buf, size_t len)
 {
 	if (sel->kind == VM_SEL_PID)

@@ -16,6 +16,18 @@
  */
 int parse_u32(const char *s, uint32_t *out);
 
+/*
+ * A cgroup v2 path as the admin API takes it: from the cgroup2 root, so it
+ * starts with '/' ("/" itself is the root); at most 4095 bytes; no "." or
+ * ".." component, no control character.  0 or -EINVAL (-ENAMETOOLONG when
+ * too long).
+ */
+int parse_cgroup_path(const char *s);
+
+/* A limit: a number of PASIDs, 0 to 0xFFFFF.  0, -EINVAL or -ERANGE. */
+#define LIMIT_MAX_PASIDS	0xFFFFFu
+int parse_limit(const char *s, uint32_t *out);
+
 /* A VM as the user names it: "ID" (as vm list prints it) or "pid:PID" */
 enum vm_sel_kind {
 	VM_SEL_ID,

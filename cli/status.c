@@ -43,6 +43,7 @@ static const int stat_u32[] = {
 static const int stat_u64[] = {
 	VFIO_PASID_A_ALLOCATED, VFIO_PASID_A_FREED, VFIO_PASID_A_RECLAIMED,
 	VFIO_PASID_A_QUOTA_REFUSALS, VFIO_PASID_A_POOL_REFUSALS,
+	VFIO_PASID_A_LIMIT_REFUSALS,
 	VFIO_PASID_A_BINDS, VFIO_PASID_A_INVALIDATIONS,
 	VFIO_PASID_A_RECLAIM_LOG_DROPPED, VFIO_PASID_A_UNBINDS,
 	VFIO_PASID_A_INV_IOTLB_PASID, VFIO_PASID_A_INV_IOTLB_ADDR,
@@ -226,6 +227,7 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 		add_u64(o, &st, "reclaimed", VFIO_PASID_A_RECLAIMED);
 		add_u64(o, &st, "quota_refusals", VFIO_PASID_A_QUOTA_REFUSALS);
 		add_u64(o, &st, "pool_refusals", VFIO_PASID_A_POOL_REFUSALS);
+		add_u64(o, &st, "limit_refusals", VFIO_PASID_A_LIMIT_REFUSALS);
 		add_u64(o, &st, "binds", VFIO_PASID_A_BINDS);
 		add_u64(o, &st, "unbinds", VFIO_PASID_A_UNBINDS);
 		add_u64(o, &st, "invalidations", VFIO_PASID_A_INVALIDATIONS);

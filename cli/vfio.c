@@ -319,6 +319,14 @@ int pasid_attach_group(struct ctx *ctx, int fd, uint32_t group, int gfd)
 		return fail(EXIT_FAIL,
 			    "%s: attaching VFIO group %u: /dev/vfio/%u is not a VFIO group",
 			    ctx->cmd, group, group);
+	case EBUSY:
+		return fail(EXIT_FAIL,
+			    "%s: attaching VFIO group %u: another VM has it attached",
+			    ctx->cmd, group);
+	case ENODEV:
+		return fail(EXIT_FAIL,
+			    "%s: attaching VFIO group %u: the group's devices are gone",
+			    ctx->cmd, group);
 	case EOPNOTSUPP:
 		return fail(EXIT_FAIL,
 			    "%s: attaching VFIO group %u: operation not supported: a device of the group cannot take the VM's bound PASIDs (a mediated device that is not IOMMU-backed)",

@@ -3,7 +3,8 @@
 #
 # Commands, subcommands and options; VM ids and pid:PID from the running
 # system ("vfiopasidctl -j vm list"), VFIO groups from /dev/vfio/[0-9]* for
-# "caps --group" and "hold --group", module parameters for "module load".
+# "caps --group" and "hold --group", module parameters for "module load",
+# cgroup v2 paths (from the cgroup2 mount) for "limit set" and "limit del".
 
 # VM ids and pid:PID of the running VMs
 _vfiopasidctl_vms() {
@@ -11,6 +12,27 @@ _vfiopasidctl_vms() {
 	json=$("$1" -j vm list 2>/dev/null) || return 0
 	grep -o '"vm_id":[0-9]*' <<<"$json" | cut -d: -f2
 	grep -o '"pid":[0-9]*' <<<"$json" | sed 's/^"pid":/pid:/'
+}
+
+# Cgroup v2 paths from the cgroup2 root: "/", then the directories one level
+# below the one $cur is in ("/ma" -> "/machine.slice", "/machine.slice/" ->
+# its children)
+_vfiopasidctl_cgroups() {
+	local mnt="" m t d base
+	while read -r _ m t _; do
+		if [[ $t == cgroup2 ]]; then
+			mnt=$m
+			break
+		fi
+	done </proc/mounts
+	[[ -n $mnt ]] || return 0
+	printf '/\n'
+	base=${cur%/*}
+	for d in "$mnt$base"/*/; do
+		[[ -d $d ]] || continue
+		d=${d%/}
+		printf '%s\n' "${d#"$mnt"}"
+	done
 }
 
 _vfiopasidctl_groups() {
@@ -81,7 +103,7 @@ _vfiopasidctl() {
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$global_opts" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid reclaimed monitor hold module help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed monitor hold module help" -- "$cur")
 		fi
 		return
 	fi
@@ -89,10 +111,11 @@ _vfiopasidctl() {
 	# the subcommand of a group, and the arguments after it
 	local -a args=()
 	case $cmd in
-	vm | quota | pasid | module)
+	vm | quota | pasid | limit | module)
 		if ((cword == cmd_at + 1)); then
 			case $cmd in
 			vm) mapfile -t COMPREPLY < <(compgen -W "list show help" -- "$cur") ;;
+			limit) mapfile -t COMPREPLY < <(compgen -W "set del list help" -- "$cur") ;;
 			quota) mapfile -t COMPREPLY < <(compgen -W "get set default help" -- "$cur") ;;
 			pasid) mapfile -t COMPREPLY < <(compgen -W "list help" -- "$cur") ;;
 			module) mapfile -t COMPREPLY < <(compgen -W "show load unload help" -- "$cur") ;;
@@ -109,7 +132,7 @@ _vfiopasidctl() {
 	case $cmd in
 	help)
 		if ((cword == cmd_at + 1)); then
-			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid reclaimed monitor hold module" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed monitor hold module" -- "$cur")
 		fi
 		return
 		;;
@@ -167,6 +190,11 @@ _vfiopasidctl() {
 	vm/show | quota/get | quota/set | pasid/list)
 		if ((${#args[@]} == 0)); then
 			_vfiopasidctl_reply "$(_vfiopasidctl_vms "$prog")"
+		fi
+		;;
+	limit/set | limit/del)
+		if ((${#args[@]} == 0)); then
+			_vfiopasidctl_reply "$(_vfiopasidctl_cgroups)"
 		fi
 		;;
 	module/load)

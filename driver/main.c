@@ -233,10 +233,18 @@ static int vp_get_info(struct vp_vm *vm, union vp_ioctl_buf *buf,
 static int vp_group_ioctl(struct vp_vm *vm, union vp_ioctl_buf *buf,
 			  void __user *uarg, bool attach)
 {
-	if (buf->group.flags)
+	struct vfio_pasid_group *grp = &buf->group;
+
+	if (attach) {
+		if (grp->flags)
+			return -EINVAL;
+		return vp_vm_attach_group(vm, grp->group_fd);
+	}
+	if (grp->flags & ~VFIO_PASID_GROUP_BY_ID)
 		return -EINVAL;
-	return attach ? vp_vm_attach_group(vm, buf->group.group_fd) :
-		vp_vm_detach_group(vm, buf->group.group_fd);
+	if (grp->flags & VFIO_PASID_GROUP_BY_ID)
+		return vp_vm_detach_group_id(vm, grp->group_id);
+	return vp_vm_detach_group(vm, grp->group_fd);
 }
 
 static int vp_attach_group(struct vp_vm *vm, union vp_ioctl_buf *buf,
@@ -498,6 +506,7 @@ err_nl:
 	vp_nl_exit();
 err_vm:
 	vp_vm_exit();
+	vp_limit_exit();
 	return ret;
 }
 
@@ -506,6 +515,7 @@ static void __exit vp_exit(void)
 	misc_deregister(&vp_misc);
 	vp_nl_exit();
 	vp_vm_exit();
+	vp_limit_exit();
 	pr_info("unloaded\n");
 }
 

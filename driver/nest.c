@@ -184,9 +184,18 @@ static int vp_add_dev(struct device *dev, void *arg)
 	return 0;
 }
 
+/*
+ * The groups attached, by IOMMU group number, to whichever VM: one VM at a
+ * time may have a group, however its descriptor was shared.  The number is
+ * unique while the record holds its IOMMU group.
+ */
+static DEFINE_XARRAY(vp_attached);
+
 static void vp_group_free(struct vp_group *g)
 {
 	unsigned int i;
+
+	xa_cmpxchg(&vp_attached, g->id, g, NULL, 0);
 
 	for (i = 0; i < g->ndev; i++)
 		vp_dev_release(&g->devs[i]);
@@ -208,9 +217,9 @@ static struct vp_group *vp_group_get(int fd)
 	if (!f.file)
 		return ERR_PTR(-EBADF);
 	group = vp_compat_vfio_group(f.file);
-	if (!group) {
+	if (IS_ERR(group)) {
 		fdput(f);
-		return ERR_PTR(-EINVAL);
+		return ERR_CAST(group);
 	}
 
 	iommu_group_for_each_dev(group, &room, vp_count_dev);
@@ -320,13 +329,18 @@ int vp_vm_attach_group(struct vp_vm *vm, int fd)
 	mutex_lock(&vm->lock);
 	if (vp_group_find(vm, g->group)) {
 		ret = -EEXIST;
-	} else {
-		ret = vp_group_bind_all(vm, g);
-		if (!ret) {
-			list_add_tail(&g->node, &vm->groups);
-			vm->ngroups++;
-		}
+		goto out;
 	}
+	/* EBUSY when another VM has it */
+	ret = xa_insert(&vp_attached, g->id, g, GFP_KERNEL);
+	if (ret)
+		goto out;
+	ret = vp_group_bind_all(vm, g);
+	if (!ret) {
+		list_add_tail(&g->node, &vm->groups);
+		vm->ngroups++;
+	}
+out:
 	mutex_unlock(&vm->lock);
 
 	if (ret)
@@ -363,36 +377,71 @@ static void vp_vm_unbind_all(struct vp_vm *vm)
 	}
 }
 
+/* Take @g (found under the VM's lock) off @vm; the lock held */
+static void vp_group_detach(struct vp_vm *vm, struct vp_group *g)
+{
+	lockdep_assert_held(&vm->lock);
+	if (vm->ngroups == 1)
+		vp_vm_unbind_all(vm);
+	else
+		vp_group_unbind_all(vm, g, ULONG_MAX);
+	list_del(&g->node);
+	vm->ngroups--;
+}
+
+/*
+ * Detach the group attached through the file behind @fd: found by that file
+ * (which the VM holds), not by its number, so a descriptor whose devices are
+ * gone still detaches what it attached.
+ */
 int vp_vm_detach_group(struct vp_vm *vm, int fd)
 {
-	struct iommu_group *group;
-	struct vp_group *g;
+	struct vp_group *g, *found = NULL;
 	struct fd f;
+	int ret;
 
 	f = fdget(fd);
 	if (!f.file)
 		return -EBADF;
-	group = vp_compat_vfio_group(f.file);
-	fdput(f);
-	if (!group)
-		return -EINVAL;
 
 	mutex_lock(&vm->lock);
-	g = vp_group_find(vm, group);
-	if (g) {
-		if (vm->ngroups == 1)
-			vp_vm_unbind_all(vm);
-		else
-			vp_group_unbind_all(vm, g, ULONG_MAX);
-		list_del(&g->node);
-		vm->ngroups--;
+	list_for_each_entry(g, &vm->groups, node) {
+		if (g->file == f.file) {
+			found = g;
+			vp_group_detach(vm, g);
+			break;
+		}
 	}
 	mutex_unlock(&vm->lock);
-	iommu_group_put(group);
 
-	if (!g)
+	if (found) {
+		fdput(f);
+		vp_group_free(found);
+		return 0;
+	}
+	ret = vp_compat_is_vfio_group(f.file) ? -ENOENT : -EINVAL;
+	fdput(f);
+	return ret;
+}
+
+/* Detach the group numbered @id, for a VMM that closed its descriptor */
+int vp_vm_detach_group_id(struct vp_vm *vm, u32 id)
+{
+	struct vp_group *g, *found = NULL;
+
+	mutex_lock(&vm->lock);
+	list_for_each_entry(g, &vm->groups, node) {
+		if ((u32)g->id == id) {
+			found = g;
+			vp_group_detach(vm, g);
+			break;
+		}
+	}
+	mutex_unlock(&vm->lock);
+
+	if (!found)
 		return -ENOENT;
-	vp_group_free(g);
+	vp_group_free(found);
 	return 0;
 }
 

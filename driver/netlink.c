@@ -48,6 +48,15 @@ static const struct nla_policy vp_quota_set_policy[VFIO_PASID_A_MAX + 1] = {
 	[VFIO_PASID_A_QUOTA]	= NLA_POLICY_FULL_RANGE(NLA_U32, &vp_quota_range),
 };
 
+static const struct nla_policy vp_limit_sel_policy[VFIO_PASID_A_MAX + 1] = {
+	[VFIO_PASID_A_CGROUP]	= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+};
+
+static const struct nla_policy vp_limit_set_policy[VFIO_PASID_A_MAX + 1] = {
+	[VFIO_PASID_A_CGROUP]	= { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[VFIO_PASID_A_LIMIT_MAX] = NLA_POLICY_FULL_RANGE(NLA_U32, &vp_quota_range),
+};
+
 static const struct nla_policy vp_default_quota_policy[VFIO_PASID_A_MAX + 1] = {
 	[VFIO_PASID_A_DEFAULT_QUOTA] = NLA_POLICY_FULL_RANGE(NLA_U32, &vp_quota_range),
 };
@@ -60,7 +69,8 @@ static int vp_put_vm(struct sk_buff *skb, const struct vp_vm_info *vi)
 	    nla_put_u32(skb, VFIO_PASID_A_QUOTA, vi->quota) ||
 	    nla_put_u32(skb, VFIO_PASID_A_COUNT, vi->count) ||
 	    nla_put_u32(skb, VFIO_PASID_A_BOUND_COUNT, vi->bound) ||
-	    nla_put_u32(skb, VFIO_PASID_A_GROUP_COUNT, vi->ngroups))
+	    nla_put_u32(skb, VFIO_PASID_A_GROUP_COUNT, vi->ngroups) ||
+	    (vi->cgroup && nla_put_string(skb, VFIO_PASID_A_CGROUP, vi->cgroup)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -133,6 +143,8 @@ static int vp_fill_stats(struct sk_buff *skb, const void *arg)
 		       atomic64_read(&vp_stats.quota_refusals)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_POOL_REFUSALS,
 		       atomic64_read(&vp_stats.pool_refusals)) ||
+	    vp_put_u64(skb, VFIO_PASID_A_LIMIT_REFUSALS,
+		       atomic64_read(&vp_stats.limit_refusals)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_BINDS,
 		       atomic64_read(&vp_stats.binds)) ||
 	    vp_put_u64(skb, VFIO_PASID_A_INVALIDATIONS,
@@ -206,9 +218,50 @@ static int vp_fill_vm(struct sk_buff *skb, const void *arg)
 	return vp_put_vm(skb, arg);
 }
 
+/*
+ * A reply made in two steps: vp_reply_begin(), a fill by the caller (under
+ * a lock of the model, which the allocation must not be under), then
+ * vp_reply_end() or nlmsg_free() of r->msg
+ */
+struct vp_reply_msg {
+	struct sk_buff	*msg;
+	void		*hdr;
+};
+
+static int vp_reply_begin(struct genl_info *info, u8 cmd,
+			  struct vp_reply_msg *r)
+{
+	r->msg = vp_fail("nl-reply") ? NULL :
+		genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!r->msg)
+		return -ENOMEM;
+	r->hdr = genlmsg_put_reply(r->msg, info, &vp_family, 0, cmd);
+	if (!r->hdr) {
+		nlmsg_free(r->msg);
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int vp_reply_end(struct genl_info *info, struct vp_reply_msg *r,
+			int ret)
+{
+	if (ret) {
+		nlmsg_free(r->msg);
+		return ret;
+	}
+	genlmsg_end(r->msg, r->hdr);
+	return genlmsg_reply(r->msg, info);
+}
+
+static int vp_fill_vm_visit(const struct vp_vm_info *vi, void *arg)
+{
+	return vp_put_vm(arg, vi);
+}
+
 static int vp_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct vp_vm_info vi;
+	struct vp_reply_msg r;
 	pid_t pid;
 	u32 id;
 	int ret;
@@ -216,12 +269,14 @@ static int vp_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vp_vm_selector(info, &id, &pid);
 	if (ret)
 		return ret;
-	ret = vp_vm_find_info(id, pid, &vi);
-	if (ret) {
-		vp_no_vm(info, id);
+	ret = vp_reply_begin(info, VFIO_PASID_CMD_VM_GET, &r);
+	if (ret)
 		return ret;
-	}
-	return vp_reply(info, VFIO_PASID_CMD_VM_GET, vp_fill_vm, &vi);
+	/* filled under the registry's lock: the VM's cgroup path holds */
+	ret = vp_vm_find_visit(id, pid, vp_fill_vm_visit, r.msg);
+	if (ret == -ENOENT)
+		vp_no_vm(info, id);
+	return vp_reply_end(info, &r, ret);
 }
 
 struct vp_dump_ctx {
@@ -469,6 +524,131 @@ static int vp_nl_default_quota_set(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static int vp_put_limit(struct sk_buff *skb, const struct vp_limit_info *li)
+{
+	if (nla_put_string(skb, VFIO_PASID_A_CGROUP, li->path) ||
+	    nla_put_u32(skb, VFIO_PASID_A_LIMIT_MAX, li->max) ||
+	    nla_put_u32(skb, VFIO_PASID_A_LIMIT_USED, li->used) ||
+	    nla_put_u32(skb, VFIO_PASID_A_LIMIT_VMS, li->vms))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The cgroup path of a limit request, or a refusal with its message */
+static int vp_limit_path(struct genl_info *info, const char **path)
+{
+	struct nlattr *a = info->attrs[VFIO_PASID_A_CGROUP];
+
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_PASID_A_CGROUP)) {
+		NL_SET_ERR_MSG(info->extack, "CGROUP is required");
+		return -EINVAL;
+	}
+	*path = nla_data(a);
+	if ((*path)[0] != '/') {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "a cgroup path starts with '/' (the cgroup2 root)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The message of a refused limit request */
+static int vp_limit_refused(struct genl_info *info, int ret)
+{
+	struct nlattr *a = info->attrs[VFIO_PASID_A_CGROUP];
+
+	switch (ret) {
+	case -ENOENT:
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "no cgroup v2 directory at this path");
+		break;
+	case -ESRCH:
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "no limit is set on this cgroup");
+		ret = -ENOENT;
+		break;
+	case -EOPNOTSUPP:
+		NL_SET_ERR_MSG(info->extack,
+			       "cgroup v2 is not mounted on this host");
+		break;
+	case -ENOMEM:
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		break;
+	}
+	return ret;
+}
+
+static int vp_fill_limit_visit(const struct vp_limit_info *li, void *arg)
+{
+	return vp_put_limit(arg, li);
+}
+
+static int vp_nl_limit_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vp_reply_msg r;
+	const char *path;
+	int ret;
+
+	ret = vp_limit_path(info, &path);
+	if (ret)
+		return ret;
+	ret = vp_reply_begin(info, VFIO_PASID_CMD_LIMIT_GET, &r);
+	if (ret)
+		return ret;
+	ret = vp_limit_get(path, vp_fill_limit_visit, r.msg);
+	return vp_reply_end(info, &r, vp_limit_refused(info, ret));
+}
+
+static int vp_dump_limit(const struct vp_limit_info *li, void *arg)
+{
+	struct vp_dump_ctx *ctx = arg;
+	void *hdr = vp_dump_put(ctx);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	return vp_dump_end(ctx, hdr, vp_put_limit(ctx->skb, li));
+}
+
+static int vp_nl_limit_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct vp_dump_ctx ctx = { skb, cb, VFIO_PASID_CMD_LIMIT_GET };
+	unsigned long pos = cb->args[0];
+	int ret;
+
+	ret = vp_limit_visit_from(&pos, vp_dump_limit, &ctx);
+	cb->args[0] = pos;
+	return vp_dump_ret(skb, ret);
+}
+
+static int vp_nl_limit_set(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *path;
+	int ret;
+
+	ret = vp_limit_path(info, &path);
+	if (ret)
+		return ret;
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_PASID_A_LIMIT_MAX)) {
+		NL_SET_ERR_MSG(info->extack, "LIMIT_MAX is required");
+		return -EINVAL;
+	}
+	ret = vp_limit_set(path,
+			   nla_get_u32(info->attrs[VFIO_PASID_A_LIMIT_MAX]));
+	return vp_limit_refused(info, ret);
+}
+
+static int vp_nl_limit_del(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *path;
+	int ret;
+
+	ret = vp_limit_path(info, &path);
+	if (ret)
+		return ret;
+	return vp_limit_refused(info, vp_limit_del(path));
+}
+
 static int vp_dump_rec(const struct vp_reclaim_rec *rec, void *arg)
 {
 	struct vp_dump_ctx *ctx = arg;
@@ -550,6 +730,27 @@ static const struct genl_ops vp_ops[] = {
 		.dumpit	= vp_nl_device_get_dumpit,
 		.policy	= vp_vm_filter_policy,
 		.maxattr = VFIO_PASID_A_MAX,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_LIMIT_GET,
+		.doit	= vp_nl_limit_get_doit,
+		.dumpit	= vp_nl_limit_get_dumpit,
+		.policy	= vp_limit_sel_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_LIMIT_SET,
+		.doit	= vp_nl_limit_set,
+		.policy	= vp_limit_set_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= VFIO_PASID_CMD_LIMIT_DEL,
+		.doit	= vp_nl_limit_del,
+		.policy	= vp_limit_sel_policy,
+		.maxattr = VFIO_PASID_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
 	},
 };
 
@@ -635,6 +836,18 @@ static int vp_fill_rec(struct sk_buff *skb, const void *arg)
 void vp_nl_reclaim_event(const struct vp_reclaim_rec *rec)
 {
 	vp_nl_event(VFIO_PASID_CMD_RECLAIM_NTF, vp_fill_rec, rec);
+}
+
+static int vp_fill_limit(struct sk_buff *skb, const void *arg)
+{
+	return vp_put_limit(skb, arg);
+}
+
+/* A limit set (@set) or deleted; sent under the limits' lock */
+void vp_nl_limit_event(bool set, const struct vp_limit_info *li)
+{
+	vp_nl_event(set ? VFIO_PASID_CMD_LIMIT_SET_NTF :
+		    VFIO_PASID_CMD_LIMIT_DEL_NTF, vp_fill_limit, li);
 }
 
 int __init vp_nl_init(void)

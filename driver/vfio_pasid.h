@@ -35,6 +35,7 @@
  * @hnode: entry in the mm hash table; protected by vp_lock
  * @pid: tgid of the opener
  * @comm: command name of the opener
+ * @cg: the cgroup node the VM is charged to, for its whole life (limit.c)
  * @lock: protects everything below
  * @quota: PASIDs this VM may hold
  * @count: PASIDs this VM holds
@@ -54,6 +55,7 @@ struct vp_vm {
 	struct hlist_node	hnode;
 	pid_t			pid;
 	char			comm[TASK_COMM_LEN];
+	struct vp_cg		*cg;
 
 	struct mutex		lock;	/* see above */
 	u32			quota;
@@ -192,11 +194,16 @@ struct vp_backend {
 
 extern const struct vp_backend *vp_be;
 
-/* A snapshot of a VM for the admin API, taken under its lock */
+/*
+ * A snapshot of a VM for the admin API, taken under its lock.  @cgroup, the
+ * path of the cgroup it is charged to, is valid while the VM lives: under
+ * vp_lock, or while the caller holds the VM.
+ */
 struct vp_vm_info {
 	u32	id;
 	pid_t	pid;
 	char	comm[TASK_COMM_LEN];
+	const char *cgroup;
 	u32	quota;
 	u32	count;
 	u32	bound;
@@ -239,6 +246,7 @@ DECLARE_PER_CPU(struct vp_pcpu_stats, vp_pcpu_stats);
 struct vp_stats {
 	atomic64_t	quota_refusals;
 	atomic64_t	pool_refusals;
+	atomic64_t	limit_refusals;
 	atomic64_t	binds;
 	atomic64_t	unbinds;
 	atomic64_t	invalidations;
@@ -309,6 +317,33 @@ void vp_pool_exit(void);
 int vp_pool_alloc(u32 min, u32 max, u32 *pasid);
 void vp_pool_free(u32 pasid);
 
+/*
+ * limit.c: PASID limits per cgroup v2.  A VM is charged to its creator's
+ * cgroup once, PASIDs one by one on every level up to the root.
+ */
+struct vp_cg;
+
+/* A limit as the admin API shows it; @path valid under the limits' lock */
+struct vp_limit_info {
+	const char	*path;
+	u32		max;
+	u32		used;
+	u32		vms;
+};
+
+struct vp_cg *vp_cg_charge_vm(void);
+void vp_cg_uncharge_vm(struct vp_cg *cg);
+const char *vp_cg_path(const struct vp_cg *cg);
+bool vp_cg_try_charge(struct vp_cg *cg);
+void vp_cg_uncharge(struct vp_cg *cg, u32 n);
+void vp_limit_exit(void);
+
+typedef int (*vp_limit_visit_t)(const struct vp_limit_info *li, void *arg);
+int vp_limit_set(const char *path, u32 max);
+int vp_limit_del(const char *path);
+int vp_limit_get(const char *path, vp_limit_visit_t fn, void *arg);
+int vp_limit_visit_from(unsigned long *pos, vp_limit_visit_t fn, void *arg);
+
 /* vm.c */
 int vp_vm_init(void);
 void vp_vm_exit(void);
@@ -321,6 +356,7 @@ void vp_vm_snapshot(struct vp_vm *vm, struct vp_vm_info *info);
 
 typedef int (*vp_vm_visit_t)(const struct vp_vm_info *info, void *arg);
 int vp_vm_find_info(u32 id, pid_t pid, struct vp_vm_info *info);
+int vp_vm_find_visit(u32 id, pid_t pid, vp_vm_visit_t fn, void *arg);
 int vp_vm_set_quota_by_id(u32 id, pid_t pid, u32 quota, u32 *old,
 			  struct vp_vm_info *info);
 int vp_vm_visit_from(unsigned long *start, vp_vm_visit_t fn, void *arg);
@@ -344,6 +380,7 @@ int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
 int vp_backend_init(void);
 int vp_vm_attach_group(struct vp_vm *vm, int fd);
 int vp_vm_detach_group(struct vp_vm *vm, int fd);
+int vp_vm_detach_group_id(struct vp_vm *vm, u32 id);
 void vp_vm_release_groups(struct vp_vm *vm);
 void vp_pasid_unbind(struct vp_vm *vm, u32 pasid, struct vp_pasid *st);
 int vp_vm_bind(struct vp_vm *vm, const struct iommu_gpasid_bind_data *data);
@@ -364,5 +401,6 @@ void vp_nl_vm_event(u8 cmd, const struct vp_vm_info *info);
 void vp_nl_quota_event(u32 vm_id, u32 old, u32 quota);
 bool vp_nl_reclaim_listeners(void);
 void vp_nl_reclaim_event(const struct vp_reclaim_rec *rec);
+void vp_nl_limit_event(bool set, const struct vp_limit_info *li);
 
 #endif /* _VFIO_PASID_H */

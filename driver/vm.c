@@ -8,6 +8,10 @@
  *
  *   nlk->cb_mutex    mutex     netlink's, held around our dump callbacks
  *   vp_lock          mutex     the VM registry: vp_vms, vp_vm_by_mm, vm->users
+ *   vp_limit_lock    mutex     the cgroup nodes and limits (limit.c); taken
+ *                              under vp_lock when a VM is charged, never
+ *                              with vm->lock: PASIDs are charged to a VM's
+ *                              cgroups with atomic operations only
  *   vm->lock         mutex     one VM: quota, counts, PASIDs, groups, bindings
  *   group->mutex     mutex     an IOMMU group's (iommu_group_for_each_dev(),
  *                              iommu_group_get()); attach takes it before
@@ -38,7 +42,9 @@
  *      device's references, the IOMMU group's and the group file's (fput()
  *      only queues the file's release, so none of VFIO's locks nest in
  *      ours);
- *   3. the VM_DEL event, the mm dropped, the VM freed.
+ *   3. the VM_DEL event, the VM's charge to its cgroup given back (each
+ *      PASID was given back to its cgroups as it was freed), the mm
+ *      dropped, the VM freed.
  *
  * Detach of a group narrows the bindings to the other groups (or removes
  * them, for the last group) before the group is unlinked and let go.  The
@@ -108,6 +114,7 @@ void vp_vm_snapshot(struct vp_vm *vm, struct vp_vm_info *info)
 	info->id = vm->id;
 	info->pid = vm->pid;
 	memcpy(info->comm, vm->comm, sizeof(info->comm));
+	info->cgroup = vp_cg_path(vm->cg);
 	mutex_lock(&vm->lock);
 	info->quota = vm->quota;
 	info->count = vm->count;
@@ -131,6 +138,15 @@ static struct vp_vm *vp_vm_create(struct mm_struct *mm)
 		xa_alloc_cyclic(&vp_vms, &vm->id, vm, xa_limit_31b,
 				&vp_next_vm_id, GFP_KERNEL);
 	if (ret < 0) {
+		vp_free(vm);
+		return ERR_PTR(ret);
+	}
+
+	/* charged to the creator's cgroup for the VM's whole life */
+	vm->cg = vp_cg_charge_vm();
+	if (IS_ERR(vm->cg)) {
+		ret = PTR_ERR(vm->cg);
+		xa_erase(&vp_vms, vm->id);
 		vp_free(vm);
 		return ERR_PTR(ret);
 	}
@@ -240,6 +256,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 			/* counted back at once: other VMs may have it now */
 			this_cpu_inc(vp_pcpu_stats.reclaimed);
 			atomic_dec(&vp_stats.in_use);
+			vp_cg_uncharge(vm->cg, 1);
 			vp_log_add(&rec);
 			if (notify)
 				vp_nl_reclaim_event(&rec);
@@ -260,6 +277,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 	info.count = n;
 	vp_nl_vm_event(VFIO_PASID_CMD_VM_DEL_NTF, &info);
 
+	vp_cg_uncharge_vm(vm->cg);
 	mmdrop(vm->mm);
 	mutex_destroy(&vm->lock);
 	vp_free(vm);
@@ -332,11 +350,17 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 		ret = -ENOSPC;
 		goto out;
 	}
+	/* then a place under the limit of every cgroup up to the root */
+	if (!vp_cg_try_charge(vm->cg)) {
+		atomic64_inc(&vp_stats.limit_refusals);
+		ret = -ENOSPC;
+		goto out;
+	}
 	/* a place in the pool first: IN_USE never exceeds it */
 	if (!atomic_add_unless(&vp_stats.in_use, 1, vp_pool_size())) {
 		atomic64_inc(&vp_stats.pool_refusals);
 		ret = -ENOSPC;
-		goto out;
+		goto out_uncharge;
 	}
 	/*
 	 * A full range is answered without asking the allocator (pool.c);
@@ -360,6 +384,8 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 
 out_unreserve:
 	atomic_dec(&vp_stats.in_use);
+out_uncharge:
+	vp_cg_uncharge(vm->cg, 1);
 out:
 	mutex_unlock(&vm->lock);
 	return ret;
@@ -382,6 +408,7 @@ int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid)
 	vp_free(st);
 	vp_pool_free(pasid);
 	vm->count--;
+	vp_cg_uncharge(vm->cg, 1);
 	mutex_unlock(&vm->lock);
 
 	this_cpu_inc(vp_pcpu_stats.freed);
@@ -445,6 +472,23 @@ int vp_vm_find_info(u32 id, pid_t pid, struct vp_vm_info *info)
 	if (vm) {
 		vp_vm_snapshot(vm, info);
 		ret = 0;
+	}
+	mutex_unlock(&vp_lock);
+	return ret;
+}
+
+/* Call @fn with a snapshot of the VM, under vp_lock: its cgroup path holds */
+int vp_vm_find_visit(u32 id, pid_t pid, vp_vm_visit_t fn, void *arg)
+{
+	struct vp_vm_info info;
+	struct vp_vm *vm;
+	int ret = -ENOENT;
+
+	mutex_lock(&vp_lock);
+	vm = vp_vm_lookup(id, pid);
+	if (vm) {
+		vp_vm_snapshot(vm, &info);
+		ret = fn(&info, arg);
 	}
 	mutex_unlock(&vp_lock);
 	return ret;

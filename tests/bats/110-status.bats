@@ -49,7 +49,7 @@ teardown_file() {
 	jq_is '.status.quota_committed' 0
 	jq_is '.status.quota_overcommitted' false
 	jq_is '.status.totals | tojson' \
-		'{"allocated":0,"freed":0,"reclaimed":0,"quota_refusals":0,"pool_refusals":0,"binds":0,"unbinds":0,"invalidations":0,"inv_iotlb_pasid":0,"inv_iotlb_addr":0,"inv_dev_iotlb_addr":0}'
+		'{"allocated":0,"freed":0,"reclaimed":0,"quota_refusals":0,"pool_refusals":0,"limit_refusals":0,"binds":0,"unbinds":0,"invalidations":0,"inv_iotlb_pasid":0,"inv_iotlb_addr":0,"inv_dev_iotlb_addr":0}'
 	jq_is '.status.reclaim_log | tojson' '{"size":1024,"count":0,"dropped":0}'
 	# numbers are JSON numbers, never strings
 	jq_is '[.status | .. | scalars | select(type == "string")] | length' 6

@@ -5,7 +5,7 @@ load helpers
 
 @test "vm list with no VM: a header, and an empty list in JSON" {
 	ctl vm list
-	assert_output "VM_ID  PID  COMM  QUOTA  COUNT  BOUND_COUNT  GROUP_COUNT"
+	assert_output "VM_ID  PID  COMM  QUOTA  COUNT  BOUND_COUNT  GROUP_COUNT  CGROUP"
 	ctl -j vm list
 	assert_output '{"vms":[]}'
 }
@@ -17,16 +17,17 @@ load helpers
 	local vm2=$HOLD_VM pid2=$HOLD_PID
 	ctl vm list
 	assert_equal "${#lines[@]}" 3
-	assert_line --index 0 --regexp '^VM_ID +PID +COMM +QUOTA +COUNT +BOUND_COUNT +GROUP_COUNT$'
-	assert_line --regexp "^ *$vm1 +$pid1 +vfiopasidctl +1000 +3 +0 +0\$"
-	assert_line --regexp "^ *$vm2 +$pid2 +vfiopasidctl +1000 +0 +0 +0\$"
+	assert_line --index 0 --regexp '^VM_ID +PID +COMM +QUOTA +COUNT +BOUND_COUNT +GROUP_COUNT +CGROUP$'
+	# the guest's processes are in the root cgroup
+	assert_line --regexp "^ *$vm1 +$pid1 +vfiopasidctl +1000 +3 +0 +0 +/\$"
+	assert_line --regexp "^ *$vm2 +$pid2 +vfiopasidctl +1000 +0 +0 +0 +/\$"
 	ctl -j vm list
 	assert_equal "${#lines[@]}" 1
 	jq_is '.vms | length' 2
-	jq_is '.vms[0] | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count,group_count
+	jq_is '.vms[0] | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count,group_count,cgroup
 	jq_is ".vms[] | select(.vm_id == $vm1) | [.pid, .comm, .quota, .count, .bound_count] | tojson" \
 		"[$pid1,\"vfiopasidctl\",1000,3,0]"
-	jq_is '[.vms[0][] | type] | join(",")' number,number,string,number,number,number,number
+	jq_is '[.vms[0][] | type] | join(",")' number,number,string,number,number,number,number,string
 	ctl -p vm list
 	assert [ "${#lines[@]}" -gt 10 ]
 	jq_is '.vms | length' 2
@@ -54,6 +55,7 @@ load helpers
 	assert_line --regexp '^count: +3$'
 	assert_line --regexp '^bound_count: +0$'
 	assert_line --regexp '^group_count: +0$'
+	assert_line --regexp '^cgroup: +/$'
 	assert_line --regexp '^devices: +-$'
 	assert_line 'pasids:'
 	assert_line --regexp '^  PASID +VM_ID +BOUND +GPASID +ADDR_WIDTH +DEVICES +INV_IOTLB +INV_DEV_IOTLB$'
@@ -63,7 +65,7 @@ load helpers
 	done
 	ctl -j vm show "$HOLD_VM"
 	assert_equal "${#lines[@]}" 1
-	jq_is '.vm | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count,group_count,devices,pasids
+	jq_is '.vm | keys_unsorted | join(",")' vm_id,pid,comm,quota,count,bound_count,group_count,cgroup,devices,pasids
 	jq_is '.vm.devices | tojson' '[]'
 	jq_is '.vm.vm_id' "$HOLD_VM"
 	jq_is '.vm.count' 3

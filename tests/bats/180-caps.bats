@@ -267,7 +267,7 @@ bind_edu3() {
 	assert_line --regexp '^  GROUP +DEVICE +BUS +PARENT +IOMMU_UNIT +IOMMU_BACKED +PCI_PASID_WIDTH +PCI_PASID_EXEC +PCI_PASID_PRIV +PCI_ATS +PCI_PRI +BINDS$'
 	assert_line --regexp "^ +$GROUP +$EDU_BDF +pci +- +dmar0 +yes +0 +no +no +no +no +0\$"
 	ctl vm list
-	assert_line --regexp "^ *$HOLD_VM +$HOLD_PID +vfiopasidctl +1000 +2 +0 +1\$"
+	assert_line --regexp "^ *$HOLD_VM +$HOLD_PID +vfiopasidctl +1000 +2 +0 +1 +/\$"
 	kill_holders
 	# the group is let go with the VM
 	ctl caps --group "$GROUP"

@@ -21,7 +21,7 @@ offers() {
 
 @test "completion: the commands, and the global options" {
 	run offers ""
-	assert_output "$(printf '%s\n' caps help hold module monitor pasid quota reclaimed status vm)"
+	assert_output "$(printf '%s\n' caps help hold limit module monitor pasid quota reclaimed status vm)"
 	run offers "m"
 	assert_output "$(printf '%s\n' module monitor)"
 	run offers "-"
@@ -128,6 +128,51 @@ zoffers() {
 	run zoffers "vm show "
 	refute_line "$vm2"
 	assert_line "$vm1"
+}
+
+# A cgroup2 mount (the guest has none of its own) with /vp-comp/a and
+# /vp-comp/b under its root
+cg_setup() {
+	CG_MNT=/sys/fs/cgroup
+	grep -q " $CG_MNT cgroup2 " /proc/mounts || mount -t cgroup2 none "$CG_MNT" ||
+		fail "cannot mount cgroup2"
+	mkdir -p "$CG_MNT/vp-comp/a" "$CG_MNT/vp-comp/b"
+}
+
+cg_teardown() {
+	rmdir "$CG_MNT/vp-comp/a" "$CG_MNT/vp-comp/b" "$CG_MNT/vp-comp" 2>/dev/null || true
+}
+
+@test "completion: cgroup paths for limit set and limit del" {
+	cg_setup
+	run offers "limit "
+	assert_output "$(printf '%s\n' del help list set)"
+	run offers "limit set /vp-c"
+	assert_output /vp-comp
+	run offers "limit set /vp-comp/"
+	assert_output "$(printf '%s\n' /vp-comp/a /vp-comp/b)"
+	run offers "limit del /vp-comp/b"
+	assert_output /vp-comp/b
+	run offers "limit set "
+	assert_line /
+	assert_line /vp-comp
+	# the limit itself, and list, take no path
+	run offers "limit set /vp-comp "
+	assert_output ""
+	run offers "limit list "
+	assert_output ""
+	cg_teardown
+}
+
+@test "zsh completion: cgroup paths for limit set and limit del" {
+	cg_setup
+	run zoffers "limit "
+	assert_output "$(printf '%s\n' del list set)"
+	run zoffers "limit set /vp-comp/"
+	assert_output "$(printf '%s\n' /vp-comp/a /vp-comp/b)"
+	run zoffers "limit del /vp-c"
+	assert_line /vp-comp
+	cg_teardown
 }
 
 @test "completion: no VM is offered, and nothing printed, without the module" {

@@ -8,6 +8,8 @@ load helpers
 
 setup() {
 	require_module
+	# the limit examples need a cgroup2 mount (the guest has none of its own)
+	grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
 	module_unload
 }
 

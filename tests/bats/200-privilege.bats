@@ -79,7 +79,7 @@ teardown_file() {
 	ctl_member -j status
 	jq_is '.status.vm_count' 1
 	ctl_member vm list
-	assert_line --regexp "^ *$HOLD_VM +$HOLD_PID +vfiopasidctl +1000 +2 +0 +0\$"
+	assert_line --regexp "^ *$HOLD_VM +$HOLD_PID +vfiopasidctl +1000 +2 +0 +0 +/\$"
 	ctl_member vm show "$HOLD_VM"
 	ctl_member vm show "pid:$HOLD_PID"
 	ctl_member quota get "$HOLD_VM"

@@ -29,7 +29,7 @@ assert_nothing_loaded() {
 @test "bench -q: every measurement, every number in bench.json, the plot's data" {
 	run "$BENCH" -q -o "$BATS_TEST_TMPDIR"
 	assert_success
-	assert_output --regexp $'\n[0-9]+ of 7 targets met\n'
+	assert_output --regexp $'\n[0-9]+ of 8 targets met\n'
 	assert_output --partial "bench: done in"
 	refute_output --partial "FAILED"
 	local j=$BATS_TEST_TMPDIR/bench.json
@@ -51,8 +51,13 @@ assert_nothing_loaded() {
 		all(.vm_dump.cli[]; .entries == .count) and
 		(.concurrency.measured == false or
 		 .concurrency.alloc_free_per_s_2cpu > 0) and
+		.cgroup_limits.levels == 8 and
+		.cgroup_limits.limited_alloc_free_ns > 0 and
+		.cgroup_limits.unlimited_alloc_free_ns > 0 and
+		.cgroup_limits.root_cgroup_alloc_free_ns > 0 and
+		.cgroup_limits.target == 1.2 and
 		([.. | objects | select(has("target")) | .met | type] |
-			length == 7 and all(. == "boolean"))
+			length == 8 and all(. == "boolean"))
 	' "$j" >/dev/null || fail "bench.json lacks a number: $(cat "$j")"
 	# one line per level: outstanding and four positive costs
 	run awk '!/^#/ { if (NF != 5 || $2 <= 0 || $5 <= 0) bad++; n++ }

@@ -37,6 +37,10 @@
  *     two CPUs against one (every worker pinned to CPU 0, then spread);
  *     the same ratio for null ioctls says what the machine itself gives,
  *     and for the allocator alone what its global lock allows.
+ *  7. limits per cgroup: alloc+free of a VM created eight cgroups below
+ *     the root with a limit on each of those eight levels, against the
+ *     same VM with no limit (batches alternated).  Target <= 1.2.  Also
+ *     reported: the same against a VM of the root cgroup.
  *
  * Prints a table; with -o DIR also writes DIR/bench.json (every number)
  * and DIR/bench-scaling.dat (per-operation cost against outstanding
@@ -1031,6 +1035,159 @@ static void bench_concurrency(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* 7. limits per cgroup: eight limited levels against none              */
+
+#define CG_MNT		"/sys/fs/cgroup"
+#define CG_TOP		"/vp-bench"
+#define CG_LEVELS	8
+
+/* The path of level @n (1..CG_LEVELS) below the root: /vp-bench/l2/... */
+static void cg_level(char *buf, size_t len, unsigned int n)
+{
+	size_t at;
+	unsigned int i;
+
+	at = snprintf(buf, len, "%s", CG_TOP);
+	for (i = 2; i <= n && at < len; i++)
+		at += snprintf(buf + at, len - at, "/l%u", i);
+}
+
+static int cg_limit(uint8_t cmd, unsigned int level, uint32_t max)
+{
+	char path[256];
+	struct nl_attr a1, a2 = { VFIO_PASID_A_LIMIT_MAX, sizeof(max), &max };
+
+	cg_level(path, sizeof(path), level);
+	a1 = (struct nl_attr){ VFIO_PASID_A_CGROUP, strlen(path) + 1, path };
+	return nl_do2(cmd, &a1, cmd == VFIO_PASID_CMD_LIMIT_SET ? &a2 : NULL);
+}
+
+static void cg_move(const char *cg)
+{
+	char file[512];
+	int fd;
+
+	snprintf(file, sizeof(file), CG_MNT "%s/cgroup.procs", cg);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		die("move into %s: %s", cg, strerror(errno));
+	close(fd);
+}
+
+/*
+ * In a child, a VM of cgroup @cg: @rounds x (a batch without limits and,
+ * with @limited, one with a limit on each level), the nanoseconds per
+ * alloc+free of each batch written to @out
+ */
+static void cg_child(const char *cg, bool limited, int out)
+{
+	double ns[2 * REPEATS];
+	unsigned int r, l;
+	int fd;
+
+	cg_move(cg);
+	fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		_exit(3);
+	/* the VM stays charged to @cg: the process may go back */
+	cg_move("");
+	for (r = 0; r < REPEATS; r++) {
+		ns[2 * r] = alloc_free_pairs(fd, sc->batch);
+		if (!limited)
+			continue;
+		for (l = 1; l <= CG_LEVELS; l++)
+			if (cg_limit(VFIO_PASID_CMD_LIMIT_SET, l, PASID_LIMIT))
+				_exit(4);
+		ns[2 * r + 1] = alloc_free_pairs(fd, sc->batch);
+		for (l = 1; l <= CG_LEVELS; l++)
+			if (cg_limit(VFIO_PASID_CMD_LIMIT_DEL, l, 0))
+				_exit(5);
+	}
+	_exit(write(out, ns, sizeof(ns)) == sizeof(ns) ? 0 : 6);
+}
+
+static void cg_run(const char *cg, bool limited, double *ns)
+{
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		close(p[0]);
+		cg_child(cg, limited, p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], ns, 2 * REPEATS * sizeof(*ns)) !=
+	    (ssize_t)(2 * REPEATS * sizeof(*ns)))
+		fail("the cgroup child reported nothing");
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		die("the cgroup child ended with status %#x", status);
+}
+
+static void bench_cgroup(void)
+{
+	double root[2 * REPEATS], deep[2 * REPEATS], none[REPEATS], lim[REPEATS];
+	double flat[REPEATS], m_root, m_none, m_lim;
+	json_object *o = section("cgroup_limits");
+	char path[256];
+	unsigned int i;
+	bool mounted;
+	FILE *f;
+
+	f = fopen("/proc/mounts", "r");
+	mounted = false;
+	while (f && fgets(path, sizeof(path), f))
+		if (strstr(path, " " CG_MNT " cgroup2 "))
+			mounted = true;
+	if (f)
+		fclose(f);
+	if (!mounted && system("mount -t cgroup2 none " CG_MNT))
+		die("cannot mount cgroup2 on %s", CG_MNT);
+	for (i = 1; i <= CG_LEVELS; i++) {
+		snprintf(path, sizeof(path), CG_MNT);
+		cg_level(path + strlen(path), sizeof(path) - strlen(path), i);
+		if (mkdir(path, 0755) && errno != EEXIST)
+			die("mkdir %s: %s", path, strerror(errno));
+	}
+	cg_level(path, sizeof(path), CG_LEVELS);
+	cg_run("", false, root);
+	cg_run(path, true, deep);
+	for (i = 0; i < REPEATS; i++) {
+		flat[i] = root[2 * i];
+		none[i] = deep[2 * i];
+		lim[i] = deep[2 * i + 1];
+	}
+	m_root = median(flat, REPEATS);
+	m_none = median(none, REPEATS);
+	m_lim = median(lim, REPEATS);
+	for (i = CG_LEVELS; i >= 1; i--) {
+		snprintf(path, sizeof(path), CG_MNT);
+		cg_level(path + strlen(path), sizeof(path) - strlen(path), i);
+		rmdir(path);
+	}
+	if (!mounted && system("umount " CG_MNT))
+		fail("cannot unmount cgroup2 from %s", CG_MNT);
+	expect_idle("after the cgroup measures");
+	printf("# alloc+free of a VM %u cgroups down: %.0f ns with a limit on each level, %.0f ns without; %.0f ns in the root cgroup\n",
+	       CG_LEVELS, m_lim, m_none, m_root);
+	put_int(o, "levels", CG_LEVELS);
+	put_num(o, "limited_alloc_free_ns", m_lim);
+	put_num(o, "unlimited_alloc_free_ns", m_none);
+	put_num(o, "root_cgroup_alloc_free_ns", m_root);
+	row(o, "alloc+free, limits on 8 cgroup levels / none", m_lim / m_none,
+	    "x", "<=", 1.2);
+	row(section("cgroup_limits_root"),
+	    "  the same / a VM of the root cgroup", m_lim / m_root, "x", NULL,
+	    0);
+}
+
+/* ------------------------------------------------------------------ */
 
 /* Whether the guest runs with the slab allocator's checks, which cost */
 static bool slub_debug(void)
@@ -1194,6 +1351,7 @@ int main(int argc, char **argv)
 	bench_pasid_dump();
 	bench_vm_dump();
 	bench_concurrency();
+	bench_cgroup();
 	unload_modules();
 
 	put_num(results, "seconds", (ns_now() - t0) / 1e9);

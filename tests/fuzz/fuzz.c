@@ -924,8 +924,13 @@ static void op_group(struct ctx *c, bool attach)
 		want = EINVAL;
 		break;
 	case 2:
-		g->group_fd = c->grp_fd;
 		g->flags = 1U << below(&c->r, 32);
+		if (!attach && g->flags == VFIO_PASID_GROUP_BY_ID) {
+			/* by number: some group's, maybe this VM's (0 or ENOENT) */
+			g->group_id = below(&c->r, 64);
+			break;
+		}
+		g->group_fd = c->grp_fd;
 		want = EINVAL;
 		break;
 	default:
@@ -1101,7 +1106,7 @@ static bool nl_drain(struct ctx *c, int sock, uint32_t seq, int wait_ms,
 {
 	static __thread char rb[32768] __attribute__((aligned(8)));
 	struct pollfd p = { .fd = sock, .events = POLLIN };
-	struct nlattr *tb[64];
+	struct nlattr *tb[VFIO_PASID_A_MAX + 1];
 
 	for (;;) {
 		struct nlmsghdr *nlh;
@@ -1284,6 +1289,23 @@ static void vm_seen_cb(struct ctx *c, struct nlattr **tb)
 			nla_u32(tb[VFIO_PASID_A_VM_ID]);
 }
 
+/*
+ * Limits per cgroup: the odd workers create their VMs in FUZZ_CG_LEAF, the
+ * others in the root cgroup; limits come and go on these paths and others
+ * that name no cgroup or are malformed.
+ */
+#define FUZZ_CG_MNT	"/sys/fs/cgroup"
+#define FUZZ_CG_TOP	"/vp-fuzz"
+#define FUZZ_CG_LEAF	FUZZ_CG_TOP "/a"
+
+static const char *const fuzz_cg_paths[] = {
+	"/", FUZZ_CG_TOP, FUZZ_CG_LEAF, FUZZ_CG_LEAF "/", "/vp-fuzz/none",
+	"vp-fuzz", "/vp-fuzz/../vp-fuzz", "", "//", "/vp-fuzz/a/cgroup.procs",
+};
+
+/* The limited paths: the ones the end of a pass deletes */
+#define FUZZ_CG_LIMITED	3
+
 /* A well-formed request of every command, values at their edges */
 static void op_nl_valid(struct ctx *c)
 {
@@ -1292,8 +1314,11 @@ static void op_nl_valid(struct ctx *c)
 		VFIO_PASID_CMD_PASID_GET, VFIO_PASID_CMD_QUOTA_SET,
 		VFIO_PASID_CMD_DEFAULT_QUOTA_GET, VFIO_PASID_CMD_DEFAULT_QUOTA_SET,
 		VFIO_PASID_CMD_RECLAIM_GET, VFIO_PASID_CMD_RECLAIM_CLEAR,
-		VFIO_PASID_CMD_DEVICE_GET,
+		VFIO_PASID_CMD_DEVICE_GET, VFIO_PASID_CMD_LIMIT_GET,
+		VFIO_PASID_CMD_LIMIT_GET, VFIO_PASID_CMD_LIMIT_SET,
+		VFIO_PASID_CMD_LIMIT_SET, VFIO_PASID_CMD_LIMIT_DEL,
 	};
+	const char *path = fuzz_cg_paths[below(&c->r, ARRAY_SIZE(fuzz_cg_paths))];
 	char buf[NL_SBUF_SIZE] __attribute__((aligned(8)));
 	uint8_t cmd = cmds[below(&c->r, ARRAY_SIZE(cmds))];
 	struct nl_attr a[2];
@@ -1328,6 +1353,23 @@ static void op_nl_valid(struct ctx *c)
 	case VFIO_PASID_CMD_DEFAULT_QUOTA_SET:
 		v[1] = chance(&c->r, 80) ? below(&c->r, 2 * opt_quota) : edgy32(&c->r);
 		a[na++] = (struct nl_attr){ VFIO_PASID_A_DEFAULT_QUOTA, 4, &v[1] };
+		break;
+	case VFIO_PASID_CMD_LIMIT_GET:
+		dump = chance(&c->r, 50);
+		if (dump && chance(&c->r, 80))
+			break;
+		/* fall through */
+	case VFIO_PASID_CMD_LIMIT_SET:
+	case VFIO_PASID_CMD_LIMIT_DEL:
+		/* mostly the paths that name cgroups, with their NUL */
+		if (chance(&c->r, 70))
+			path = fuzz_cg_paths[below(&c->r, FUZZ_CG_LIMITED)];
+		a[na++] = (struct nl_attr){ VFIO_PASID_A_CGROUP,
+					    strlen(path) + !chance(&c->r, 5), path };
+		if (cmd != VFIO_PASID_CMD_LIMIT_SET || chance(&c->r, 5))
+			break;
+		v[1] = chance(&c->r, 80) ? below(&c->r, 3 * opt_quota) : edgy32(&c->r);
+		a[na++] = (struct nl_attr){ VFIO_PASID_A_LIMIT_MAX, 4, &v[1] };
 		break;
 	}
 	len = nl_build(buf, nl_family, cmd, NLM_F_ACK | (dump ? NLM_F_DUMP : 0),
@@ -1595,6 +1637,21 @@ static void *thread_main(void *arg)
  * A worker process: one VM (more through descriptors it receives), its
  * threads until @stop_ns; then it leaves the way @seed says.
  */
+/* Move the calling process into cgroup @path; quietly nothing without it */
+static void cg_move(const char *path)
+{
+	char file[128];
+	int fd;
+
+	snprintf(file, sizeof(file), FUZZ_CG_MNT "%s/cgroup.procs",
+		 strcmp(path, "/") ? path : "");
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	(void)!write(fd, "0", 1);
+	close(fd);
+}
+
 static void worker_main(uint32_t id, uint64_t seed, uint64_t stop_ns)
 {
 	static struct ctx ctx[MAX_THREADS];
@@ -1603,6 +1660,9 @@ static void worker_main(uint32_t id, uint64_t seed, uint64_t stop_ns)
 	unsigned int t;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* the odd workers' VMs are charged two cgroups below the root */
+	if (id % 2)
+		cg_move(FUZZ_CG_LEAF);
 	for (t = 0; t < SHARED_FDS; t++)
 		wfd[t] = -1;
 	for (t = 0; t < opt_threads; t++) {
@@ -2190,6 +2250,78 @@ static bool test_fuzz(const char *backend, uint64_t pass_seed, int mon)
 	return !alive;
 }
 
+static bool cg_mounted_here;
+
+/* cgroup2 and FUZZ_CG_LEAF, so that limits can be set and VMs charged */
+static void fuzz_cgroups_setup(void)
+{
+	FILE *f = fopen("/proc/mounts", "re");
+	char line[512];
+	bool mounted = false;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, " " FUZZ_CG_MNT " cgroup2 "))
+			mounted = true;
+	if (f)
+		fclose(f);
+	if (!mounted && system("mount -t cgroup2 none " FUZZ_CG_MNT) == 0)
+		cg_mounted_here = true;
+	mkdir(FUZZ_CG_MNT FUZZ_CG_TOP, 0755);
+	mkdir(FUZZ_CG_MNT FUZZ_CG_LEAF, 0755);
+}
+
+static void fuzz_cgroups_release(void)
+{
+	rmdir(FUZZ_CG_MNT FUZZ_CG_LEAF);
+	rmdir(FUZZ_CG_MNT FUZZ_CG_TOP);
+	if (cg_mounted_here && system("umount " FUZZ_CG_MNT) == 0)
+		cg_mounted_here = false;
+}
+
+struct limits_seen {
+	unsigned int	n, busy;
+	char		first[64];
+};
+
+static void limit_idle_cb(struct nlattr **tb, void *arg)
+{
+	struct limits_seen *l = arg;
+
+	l->n++;
+	if (nla_u32(tb[VFIO_PASID_A_LIMIT_USED]) ||
+	    nla_u32(tb[VFIO_PASID_A_LIMIT_VMS])) {
+		if (!l->busy++)
+			nla_str(tb[VFIO_PASID_A_CGROUP], l->first,
+				sizeof(l->first));
+	}
+}
+
+/* Every limit left by the fuzzing counts nothing; then they go */
+static void test_limits_idle(void)
+{
+	struct limits_seen l = { 0 };
+	unsigned int i;
+	int ret;
+
+	ret = nl_request(nl_family, VFIO_PASID_CMD_LIMIT_GET, true, NULL,
+			 VFIO_PASID_A_MAX, limit_idle_cb, &l);
+	EXPECT_TRUE(!ret, "limit dump: %s %s", errno_name(-ret), nl_extack);
+	EXPECT_TRUE(!l.busy, "%u of %u limits still count PASIDs or VMs (%s)",
+		    l.busy, l.n, l.first);
+	tap_note("%u limits left by the fuzzing", l.n);
+	for (i = 0; i < FUZZ_CG_LIMITED; i++) {
+		struct nl_attr a = { VFIO_PASID_A_CGROUP,
+				     strlen(fuzz_cg_paths[i]) + 1,
+				     fuzz_cg_paths[i] };
+
+		nl_do2(VFIO_PASID_CMD_LIMIT_DEL, &a, NULL);
+	}
+	l = (struct limits_seen){ 0 };
+	ret = nl_request(nl_family, VFIO_PASID_CMD_LIMIT_GET, true, NULL,
+			 VFIO_PASID_A_MAX, limit_idle_cb, &l);
+	EXPECT_TRUE(!ret && !l.n, "%u limits left after deleting them", l.n);
+}
+
 /* No VM, nothing in use or bound, dumps empty */
 static void test_idle(void)
 {
@@ -2344,6 +2476,7 @@ static void pass(const char *backend, uint64_t pass_seed)
 		return;
 	}
 
+	fuzz_cgroups_setup();
 	tap_begin();
 	ended = test_fuzz(backend, pass_seed, mon);
 	snprintf(name, sizeof(name), "%s: %u s of fuzzing, every process ended",
@@ -2358,12 +2491,15 @@ static void pass(const char *backend, uint64_t pass_seed)
 	tap_test(backend, "no VM, nothing in use or bound, dumps empty", test_idle);
 	tap_test(backend, "allocated == freed + reclaimed, binds == unbinds",
 		 test_balance);
+	tap_test(backend, "every limit per cgroup back to no PASID and no VM",
+		 test_limits_idle);
 	/* the fuzzing changed it; put back what the pass started with */
 	dq = default_quota_read();
 	if (dq >= 0 && (unsigned int)dq != opt_quota)
 		tap_note("default_quota left at %d by the fuzzing", dq);
 	tap_test(backend, "the whole pool can be allocated again", test_pool_whole);
 	tap_test(backend, "the module unloads", test_unload);
+	fuzz_cgroups_release();
 	tap_begin();
 	kmsg_check(kmsg);
 	snprintf(name, sizeof(name), "%s: the kernel log is clean", backend);

@@ -105,7 +105,7 @@ help_options() {
 	local -a cmds
 	mapfile -t cmds < <(grep -oE 'VFIO_PASID_CMD_[A-Z_]+' "$NLHDR" |
 		grep -vE '_(UNSPEC|MAX)$' | sort -u)
-	[[ ${#cmds[@]} -eq 13 ]] || fail "expected 13 commands in the header, found ${#cmds[@]}"
+	[[ ${#cmds[@]} -eq 18 ]] || fail "expected 18 commands in the header, found ${#cmds[@]}"
 	run missing "$TEXT4" "${cmds[@]}"
 	assert_output ""
 }
@@ -138,7 +138,7 @@ help_options() {
 		assert_success
 	fi
 	local c
-	for c in status caps vm quota pasid reclaimed monitor hold module help; do
+	for c in status caps vm quota pasid limit reclaimed monitor hold module help; do
 		grep -qw -- "$c" "$TOP/completions/vfiopasidctl.bash" || fail "bash completion lacks $c"
 		grep -qw -- "$c" "$TOP/completions/_vfiopasidctl" || fail "zsh completion lacks $c"
 	done

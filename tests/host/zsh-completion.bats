@@ -22,7 +22,7 @@ OUT_OPTS=(-j --json -p --pretty '-\?' --help --usage)
 @test "zsh completion: the commands" {
 	run zoffers ""
 	assert_success
-	assert_output "$(printf '%s\n' caps help hold module monitor pasid quota reclaimed status vm)"
+	assert_output "$(printf '%s\n' caps help hold limit module monitor pasid quota reclaimed status vm)"
 	run zoffers "m"
 	assert_output "$(printf '%s\n' module monitor)"
 	run zoffers "help q"

@@ -175,8 +175,8 @@ size_t nl_build(char *buf, uint16_t family, uint8_t cmd, uint16_t flags,
 	return nlh->nlmsg_len;
 }
 
-/* nl_request() parses into a tb[] of 64 */
-_Static_assert(VFIO_PASID_A_MAX < 64, "tb[] must hold every attribute");
+/* nl_request() parses into a tb[] of 96 */
+_Static_assert(VFIO_PASID_A_MAX < 96, "tb[] must hold every attribute");
 
 int nl_reopen(void)
 {
@@ -196,12 +196,12 @@ int nl_request(uint16_t family, uint8_t cmd, bool dump,
 {
 	static char rbuf[NL_BUF_SIZE] __attribute__((aligned(8)));
 	char sbuf[NL_SBUF_SIZE] __attribute__((aligned(8)));
-	struct nlattr *tb[64];
+	struct nlattr *tb[96];
 	struct nlmsghdr *nlh;
 	uint32_t seq = ++nl_seq;
 	size_t slen;
 
-	if (maxattr >= 64 || (attr && attr->len > NL_ATTR_MAX_LEN))
+	if (maxattr >= 96 || (attr && attr->len > NL_ATTR_MAX_LEN))
 		return -EINVAL;
 	slen = nl_build(sbuf, family, cmd, NLM_F_ACK | (dump ? NLM_F_DUMP : 0),
 			seq, attr);
@@ -249,20 +249,27 @@ int nl_request(uint16_t family, uint8_t cmd, bool dump,
 int nl_do_u32(uint8_t cmd, uint16_t t1, uint32_t v1, uint16_t t2,
 		     uint32_t v2)
 {
+	struct nl_attr a1 = { t1, sizeof(v1), &v1 };
+	struct nl_attr a2 = { t2, sizeof(v2), &v2 };
+
+	return nl_do2(cmd, t1 ? &a1 : NULL, t2 ? &a2 : NULL);
+}
+
+int nl_do2(uint8_t cmd, const struct nl_attr *a1, const struct nl_attr *a2)
+{
 	static char rbuf[8192] __attribute__((aligned(8)));
 	char sbuf[NL_SBUF_SIZE] __attribute__((aligned(8)));
-	struct nl_attr a = { t1, sizeof(v1), &v1 };
 	struct nlmsghdr *nlh = (struct nlmsghdr *)sbuf;
 	uint32_t seq = ++nl_seq;
 	size_t len;
 
-	len = nl_build(sbuf, nl_family, cmd, NLM_F_ACK, seq, t1 ? &a : NULL);
-	if (t2) {
+	len = nl_build(sbuf, nl_family, cmd, NLM_F_ACK, seq, a1);
+	if (a2 && a2->len <= 64) {
 		struct nlattr *na = (struct nlattr *)(sbuf + NLMSG_ALIGN(len));
 
-		na->nla_type = t2;
-		na->nla_len = NLA_HDRLEN + sizeof(v2);
-		memcpy(nla_data(na), &v2, sizeof(v2));
+		na->nla_type = a2->type;
+		na->nla_len = NLA_HDRLEN + a2->len;
+		memcpy(nla_data(na), a2->data, a2->len);
 		nlh->nlmsg_len = NLMSG_ALIGN(len) + NLA_ALIGN(na->nla_len);
 		len = nlh->nlmsg_len;
 	}

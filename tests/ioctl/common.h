@@ -103,6 +103,12 @@ int nl_request(uint16_t family, uint8_t cmd, bool dump,
 int nl_do_u32(uint8_t cmd, uint16_t t1, uint32_t v1, uint16_t t2,
 	      uint32_t v2);
 
+/*
+ * The same with any two attributes (NULL: none); the first of at most
+ * NL_ATTR_MAX_LEN bytes, the second of at most 64
+ */
+int nl_do2(uint8_t cmd, const struct nl_attr *a1, const struct nl_attr *a2);
+
 void family_cb(struct nlattr **tb, void *arg);
 
 /* The family's id, or a negative errno */

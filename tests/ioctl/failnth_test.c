@@ -50,6 +50,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -268,7 +269,29 @@ static void dev_cb(struct nlattr **tb, void *arg)
 	nla_str(tb[VFIO_PASID_A_DEV_NAME], r->name, sizeof(r->name));
 }
 
+/* The limits, as a count and a hash of every entry */
+struct limits_sum {
+	unsigned int	n;
+	uint64_t	hash;
+};
+
+static void limits_cb(struct nlattr **tb, void *arg)
+{
+	struct limits_sum *l = arg;
+	char path[256];
+	const char *p;
+
+	nla_str(tb[VFIO_PASID_A_CGROUP], path, sizeof(path));
+	l->n++;
+	for (p = path; *p; p++)
+		l->hash = l->hash * 31 + (unsigned char)*p;
+	l->hash = l->hash * 31 + nla_u32(tb[VFIO_PASID_A_LIMIT_MAX]);
+	l->hash = l->hash * 31 + nla_u32(tb[VFIO_PASID_A_LIMIT_USED]);
+	l->hash = l->hash * 31 + nla_u32(tb[VFIO_PASID_A_LIMIT_VMS]);
+}
+
 struct snap {
+	struct limits_sum	limits;
 	struct stats		s;
 	struct vm_list		vms;
 	struct pasid_list	pasids;
@@ -288,6 +311,11 @@ static bool snap_take(struct snap *sn)
 					    &sn->pasids) ||
 	    nl_dump_vm(VFIO_PASID_CMD_DEVICE_GET, 0, dev_cb, &sn->devs)) {
 		tap_fail("dumps of the admin API failed: %s", nl_extack);
+		return false;
+	}
+	if (nl_request(nl_family, VFIO_PASID_CMD_LIMIT_GET, true, NULL,
+		       VFIO_PASID_A_MAX, limits_cb, &sn->limits)) {
+		tap_fail("the dump of limits failed: %s", nl_extack);
 		return false;
 	}
 	if (sn->vms.lost || sn->pasids.lost || sn->devs.lost) {
@@ -325,6 +353,10 @@ static void snap_same(const struct snap *a, const struct snap *b,
 		    b->devs.n);
 	EXPECT_TRUE(a->live == b->live, "%s: live objects %ld -> %ld", what,
 		    a->live, b->live);
+	EXPECT_TRUE(a->limits.n == b->limits.n &&
+		    a->limits.hash == b->limits.hash,
+		    "%s: the limits changed (%u -> %u)", what, a->limits.n,
+		    b->limits.n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -428,7 +460,71 @@ enum level {
 	FX_BOUND,	/* ... PASID 0 bound */
 	FX_BOUND1,	/* group 0 attached, both PASIDs bound */
 	FX_INVAL,	/* groups 0 and 1, PASID 0 invalidated, not bound */
+	FX_LIMIT,	/* nothing open, a limit on LIMIT_CG */
 };
+
+/*
+ * Limits per cgroup: cgroup2 on CG_MNT (mounted here when it is not), and
+ * LIMIT_CG two levels below its root, so that a charge or a limit makes
+ * three nodes (the root's, its child's, LIMIT_CG's) and a failure at each
+ * must undo the ones made before it.
+ */
+#define CG_MNT		"/sys/fs/cgroup"
+#define LIMIT_TOP	"/vp-failnth"
+#define LIMIT_CG	LIMIT_TOP "/a"
+
+static bool cg_mounted_here;
+
+static int limit_req(uint8_t cmd, const char *path, int64_t max)
+{
+	struct nl_attr a1 = { VFIO_PASID_A_CGROUP, strlen(path) + 1, path };
+	uint32_t m = (uint32_t)max;
+	struct nl_attr a2 = { VFIO_PASID_A_LIMIT_MAX, sizeof(m), &m };
+
+	return nl_do2(cmd, &a1, max >= 0 ? &a2 : NULL);
+}
+
+static bool write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok;
+}
+
+static void cgroups_setup(void)
+{
+	FILE *f = fopen("/proc/mounts", "re");
+	char line[512];
+	bool mounted = false;
+
+	ASSERT_TRUE(f, "/proc/mounts: %s", errno_name(errno));
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " " CG_MNT " cgroup2 "))
+			mounted = true;
+	fclose(f);
+	if (!mounted) {
+		ASSERT_TRUE(system("mount -t cgroup2 none " CG_MNT) == 0,
+			    "cannot mount cgroup2 on %s", CG_MNT);
+		cg_mounted_here = true;
+	}
+	mkdir(CG_MNT LIMIT_TOP, 0755);
+	mkdir(CG_MNT LIMIT_CG, 0755);
+	ASSERT_TRUE(access(CG_MNT LIMIT_CG, F_OK) == 0, "cannot make %s: %s",
+		    CG_MNT LIMIT_CG, errno_name(errno));
+}
+
+static void cgroups_release(void)
+{
+	rmdir(CG_MNT LIMIT_CG);
+	rmdir(CG_MNT LIMIT_TOP);
+	if (cg_mounted_here && system("umount " CG_MNT) == 0)
+		cg_mounted_here = false;
+}
 
 struct bind_msg {
 	struct vfio_iommu_type1_bind		hdr;
@@ -528,6 +624,12 @@ static bool fx_up(struct fx *f, enum level lvl)
 	f->fd = f->gfd[0] = f->gfd[1] = -1;
 	if (lvl == FX_NONE)
 		return true;
+	if (lvl == FX_LIMIT) {
+		ret = limit_req(VFIO_PASID_CMD_LIMIT_SET, LIMIT_CG, 3);
+		if (ret)
+			tap_fail("fixture %d: %s", lvl, errno_name(-ret));
+		return !ret;
+	}
 	f->fd = dev_open();
 	if (f->fd < 0)
 		return false;
@@ -577,6 +679,20 @@ static int op_open(struct fx *f)
 	fd_track(fd);
 	f->fd = fd;
 	return 0;
+}
+
+/* open() by a process in LIMIT_CG: the VM's charge makes three nodes */
+static int op_open_cg(struct fx *f)
+{
+	int ret;
+
+	if (!write_str(CG_MNT LIMIT_CG "/cgroup.procs", "0"))
+		return -EIO;
+	ret = op_open(f);
+	if (!write_str(CG_MNT "/cgroup.procs", "0"))
+		tap_fail("cannot move back to the root cgroup: %s",
+			 errno_name(errno));
+	return ret;
 }
 
 static int op_close(struct fx *f)
@@ -728,6 +844,44 @@ static int op_default_set(struct fx *f)
 			  &a, VFIO_PASID_A_MAX, NULL, NULL);
 }
 
+static int op_limit_set_new(struct fx *f)
+{
+	(void)f;
+	return limit_req(VFIO_PASID_CMD_LIMIT_SET, LIMIT_CG, 5);
+}
+
+static int op_limit_set_root(struct fx *f)
+{
+	(void)f;
+	return limit_req(VFIO_PASID_CMD_LIMIT_SET, "/", 5);
+}
+
+static int op_limit_change(struct fx *f)
+{
+	(void)f;
+	return limit_req(VFIO_PASID_CMD_LIMIT_SET, LIMIT_CG, 7);
+}
+
+static int op_limit_del(struct fx *f)
+{
+	(void)f;
+	return limit_req(VFIO_PASID_CMD_LIMIT_DEL, LIMIT_CG, -1);
+}
+
+static int op_limit_get(struct fx *f)
+{
+	struct nl_attr a = { VFIO_PASID_A_CGROUP, sizeof(LIMIT_CG), LIMIT_CG };
+
+	(void)f;
+	return nl_request(nl_family, VFIO_PASID_CMD_LIMIT_GET, false, &a,
+			  VFIO_PASID_A_MAX, NULL, NULL);
+}
+
+static int op_limit_dump(struct fx *f)
+{
+	return op_dump(f, VFIO_PASID_CMD_LIMIT_GET);
+}
+
 static int op_reclaim_clear(struct fx *f)
 {
 	(void)f;
@@ -736,7 +890,9 @@ static int op_reclaim_clear(struct fx *f)
 }
 
 static const struct op ops[] = {
-	{ "open: a new VM", FX_NONE, op_open, "vm vm-id nl-event" },
+	{ "open: a new VM", FX_NONE, op_open, "vm vm-id cgroup cgroup-xa nl-event" },
+	{ "open: a new VM two cgroups below the root", FX_NONE, op_open_cg,
+	  "vm vm-id cgroup cgroup-xa cgroup cgroup-xa cgroup cgroup-xa nl-event" },
 	{ "PASID_REQUEST alloc", FX_VM, op_alloc, "ioasid pasid-xa" },
 	{ "PASID_REQUEST free", FX_PASIDS, op_free, "" },
 	{ "PASID_REQUEST free of a bound PASID", FX_BOUND, op_free, "" },
@@ -766,6 +922,16 @@ static const struct op ops[] = {
 	{ "genl DEFAULT_QUOTA_GET", FX_NONE, op_default_get, "nl-reply" },
 	{ "genl DEFAULT_QUOTA_SET", FX_NONE, op_default_set, "nl-event" },
 	{ "genl RECLAIM_CLEAR", FX_NONE, op_reclaim_clear, "" },
+	{ "genl LIMIT_SET two cgroups below the root", FX_NONE,
+	  op_limit_set_new,
+	  "cgroup cgroup-xa cgroup cgroup-xa cgroup cgroup-xa nl-event" },
+	{ "genl LIMIT_SET on the root of a VM", FX_VM, op_limit_set_root,
+	  "nl-event" },
+	{ "genl LIMIT_SET changing a limit", FX_LIMIT, op_limit_change,
+	  "nl-event" },
+	{ "genl LIMIT_DEL", FX_LIMIT, op_limit_del, "nl-event" },
+	{ "genl LIMIT_GET", FX_LIMIT, op_limit_get, "nl-reply" },
+	{ "genl LIMIT_GET dump", FX_LIMIT, op_limit_dump, "" },
 };
 
 /* The module as every step leaves it: idle, nothing alive, quota reset */
@@ -777,6 +943,9 @@ static void back_to_idle(const char *what)
 
 	EXPECT_OK(nl_request(nl_family, VFIO_PASID_CMD_DEFAULT_QUOTA_SET, false,
 			     &a, VFIO_PASID_A_MAX, NULL, NULL));
+	/* the limits a step made, if it made them */
+	limit_req(VFIO_PASID_CMD_LIMIT_DEL, LIMIT_CG, -1);
+	limit_req(VFIO_PASID_CMD_LIMIT_DEL, "/", -1);
 	check_idle(what);
 	live = param_long(FAIL_PARAM("live"));
 	EXPECT_TRUE(live == 0, "%s: %ld objects alive, expected 0", what, live);
@@ -787,12 +956,11 @@ static void back_to_idle(const char *what)
  * opened again after a failure: a dump the kernel could not continue, or
  * an error it could not report, stays with the socket.
  */
-static void kernel_step(const struct op *op, struct fx *f, int ret, long left,
+static void kernel_step(struct fx *f, int ret, long left,
 			const struct snap *before, const char *what)
 {
 	struct snap after;
 
-	(void)op;
 	if (left > 0) {
 		EXPECT_TRUE(ret == 0, "%s: %s, expected success", what,
 			    errno_name(-ret));
@@ -839,7 +1007,7 @@ static void sweep(const struct op *op)
 		snprintf(what, sizeof(what), "%s, point %u failing (%s)",
 			 op->name, n, site[0] ? site : "none reached");
 		if (kernel_fi) {
-			kernel_step(op, &f, ret, left, &before, what);
+			kernel_step(&f, ret, left, &before, what);
 			if (left > 0)
 				break;
 			continue;
@@ -937,9 +1105,14 @@ static void test_load(void)
 		    "%s: no fail_nth: not the fault-injection build", module_path);
 	monitor_join();
 	groups_setup();
+	cgroups_setup();
 }
 
-/* Armed by another process: nothing of ours fails, its count stays */
+/*
+ * The module's injection armed by another process: nothing of ours fails,
+ * its count stays.  Its parameter, in both modes (with -k, fail_nth() arms
+ * the kernel's fail-nth of the thread that opened it: ours).
+ */
 static void test_other_process(void)
 {
 	struct fx f;
@@ -950,7 +1123,7 @@ static void test_other_process(void)
 	pid = fork();
 	ASSERT_TRUE(pid >= 0, "fork: %s", errno_name(errno));
 	if (pid == 0)
-		_exit(fail_nth(1) ? 0 : 1);
+		_exit(param_write(FAIL_PARAM("nth"), "1") ? 0 : 1);
 	ASSERT_TRUE(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
 		    WEXITSTATUS(st) == 0, "the child could not arm fail_nth");
 	if (fx_up(&f, FX_BOUND))
@@ -958,7 +1131,7 @@ static void test_other_process(void)
 	left = param_long(FAIL_PARAM("nth"));
 	EXPECT_TRUE(left == 1, "fail_nth is %ld after our operations, expected 1 (armed by another process)",
 		    left);
-	fail_nth(0);
+	param_write(FAIL_PARAM("nth"), "0");
 	back_to_idle("armed by another process");
 }
 
@@ -978,6 +1151,7 @@ static void test_unload(void)
 		close(mon_fd);
 	mon_fd = -1;
 	groups_release();
+	cgroups_release();
 	if (module_unload_ok())
 		loaded = false;
 }

@@ -1000,6 +1000,24 @@ static void test_argsz_get_info(void)
 }
 
 /*
+ * A request of @cmd in @s for the bounded-size tests: argsz @argsz, flags
+ * @flags, and what makes it valid but for its size (a PASID range, a quota
+ * below @q0)
+ */
+static void bounded_fill(uint32_t *s, unsigned long cmd, uint32_t argsz,
+			 uint32_t flags, uint32_t q0)
+{
+	s[0] = argsz;
+	s[1] = flags;
+	if (cmd == VFIO_IOMMU_PASID_REQUEST) {
+		s[2] = cfg->pasid_min;
+		s[3] = cfg->pasid_max;
+	} else if (cmd == VFIO_IOMMU_SET_PASID_QUOTA) {
+		s[2] = q0 - 1;
+	}
+}
+
+/*
  * No request reads or zero-checks more than a page of user memory,
  * whatever argsz says.  Each input struct sits at the end of a mapped page
  * followed by an unmapped one, with argsz 1 MiB: a kernel that reads on to
@@ -1061,14 +1079,7 @@ static void test_argsz_page_limit(void)
 		for (j = 0; j < ARRAY_SIZE(big); j++) {
 			s = (uint32_t *)(mem + page - cmds[i].size);
 			memset(s, 0, cmds[i].size);
-			s[0] = big[j];
-			s[1] = cmds[i].flags;
-			if (cmds[i].cmd == VFIO_IOMMU_PASID_REQUEST) {
-				s[2] = cfg->pasid_min;
-				s[3] = cfg->pasid_max;
-			} else if (cmds[i].cmd == VFIO_IOMMU_SET_PASID_QUOTA) {
-				s[2] = q0 - 1;
-			}
+			bounded_fill(s, cmds[i].cmd, big[j], cmds[i].flags, q0);
 			CHECK(E2BIG, fd, cmds[i].cmd, s,
 			      "%s, argsz %u, the struct at the end of the last mapped page",
 			      cmds[i].name, big[j]);
@@ -1076,14 +1087,7 @@ static void test_argsz_page_limit(void)
 		/* mapped and zero, one byte more than a page: refused all the same */
 		s = (uint32_t *)two;
 		memset(two, 0, 2 * page);
-		s[0] = page + 1;
-		s[1] = cmds[i].flags;
-		if (cmds[i].cmd == VFIO_IOMMU_PASID_REQUEST) {
-			s[2] = cfg->pasid_min;
-			s[3] = cfg->pasid_max;
-		} else if (cmds[i].cmd == VFIO_IOMMU_SET_PASID_QUOTA) {
-			s[2] = q0 - 1;
-		}
+		bounded_fill(s, cmds[i].cmd, page + 1, cmds[i].flags, q0);
 		CHECK(E2BIG, fd, cmds[i].cmd, s, "%s, argsz %ld, the tail zero",
 		      cmds[i].name, page + 1);
 	}

@@ -58,6 +58,7 @@ _Static_assert(sizeof(struct iommu_cache_invalidate_info) == 56, "inv info size"
 _Static_assert(offsetof(struct iommu_cache_invalidate_info, granu) == 16, "granu");
 _Static_assert(sizeof(struct vfio_iommu_type1_cache_invalidate) == 64, "inv size");
 _Static_assert(sizeof(struct vfio_pasid_group) == 12, "group size");
+_Static_assert(offsetof(struct vfio_pasid_group, group_id) == 8, "group_id");
 _Static_assert(sizeof(struct vfio_pasid_info) == 24, "info size");
 _Static_assert(sizeof(struct vfio_pasid_info_cap_nesting) == 24, "cap size");
 
@@ -1822,7 +1823,7 @@ static void test_attach_errors(void)
 		uint8_t			tail[8];
 	} big;
 	int fd = dev_open(), g0, g1, g0dup, null_fd, closed_fd, pipe_fd[2];
-	int container, file_fd;
+	int container, file_fd, by_id;
 	uint32_t vm;
 	unsigned int i, j;
 
@@ -1861,20 +1862,23 @@ static void test_attach_errors(void)
 		for (j = 0; j < ARRAY_SIZE(bad_fds); j++)
 			CHECK(bad_fds[j].err, fd, cmd,
 			      (&(struct vfio_pasid_group){ sizeof(struct vfio_pasid_group),
-							   0, bad_fds[j].fd }),
+							   0, { bad_fds[j].fd } }),
 			      "%s", bad_fds[j].what);
-		/* flags first */
-		CHECK(EINVAL, fd, cmd, (&(struct vfio_pasid_group){ 12, 1, g0 }),
+		/* flags first; BY_ID (1) is detach's, whose id is then none attached */
+		by_id = cmd == VFIO_PASID_DETACH_GROUP ? ENOENT : EINVAL;
+		CHECK(by_id, fd, cmd, (&(struct vfio_pasid_group){ 12, 1, { g0 } }),
 		      "flags 1");
-		CHECK(EINVAL, fd, cmd, (&(struct vfio_pasid_group){ 12, 1U << 31, g0 }),
+		CHECK(EINVAL, fd, cmd, (&(struct vfio_pasid_group){ 12, 1U << 31, { g0 } }),
 		      "flags 1<<31");
-		CHECK(EINVAL, fd, cmd, (&(struct vfio_pasid_group){ 12, 1, -1 }),
+		CHECK(EINVAL, fd, cmd, (&(struct vfio_pasid_group){ 12, 3, { g0 } }),
+		      "flags 3");
+		CHECK(by_id, fd, cmd, (&(struct vfio_pasid_group){ 12, 1, { -1 } }),
 		      "flags 1, group_fd -1");
-		CHECK(EINVAL, fd, cmd, (&(struct vfio_pasid_group){ 12, 2, null_fd }),
+		CHECK(EINVAL, fd, cmd, (&(struct vfio_pasid_group){ 12, 2, { null_fd } }),
 		      "flags 2, /dev/null");
 		for (j = 0; j < ARRAY_SIZE(small); j++)
 			CHECK(EINVAL, fd, cmd,
-			      (&(struct vfio_pasid_group){ small[j], 0, g0 }),
+			      (&(struct vfio_pasid_group){ small[j], 0, { g0 } }),
 			      "argsz %u", small[j]);
 		memset(&big, 0, sizeof(big));
 		big.g.argsz = sizeof(big);
@@ -1897,11 +1901,11 @@ static void test_attach_errors(void)
 		ATTACH(EEXIST, fd, g0dup, "edu 0 through a dup() of its fd");
 	}
 	CHECK(EINVAL, fd, VFIO_PASID_ATTACH_GROUP,
-	      (&(struct vfio_pasid_group){ 12, 1, g0 }), "flags 1, already attached");
+	      (&(struct vfio_pasid_group){ 12, 1, { g0 } }), "flags 1, already attached");
 	CHECK(EINVAL, fd, VFIO_PASID_ATTACH_GROUP,
-	      (&(struct vfio_pasid_group){ 8, 0, g0 }), "argsz 8, already attached");
+	      (&(struct vfio_pasid_group){ 8, 0, { g0 } }), "argsz 8, already attached");
 	CHECK(EBADF, fd, VFIO_PASID_DETACH_GROUP,
-	      (&(struct vfio_pasid_group){ 12, 0, closed_fd }), "group_fd closed");
+	      (&(struct vfio_pasid_group){ 12, 0, { closed_fd } }), "group_fd closed");
 	DETACH(ENOENT, fd, g1, "edu 1, not attached");
 	EXPECT_VM(vm, 0, 0, 1);
 	EXPECT_DEVICES(vm, 0, &edu[0]);
@@ -1981,6 +1985,202 @@ static void test_attach_holds_group(void)
 	if (again >= 0)
 		close(again);
 	fd_close(fd);
+}
+
+/* DETACH_GROUP by the group's number (VFIO_PASID_GROUP_BY_ID) */
+static bool detach_id_at(int line, int expected, int fd, uint32_t id)
+{
+	struct vfio_pasid_group g = {
+		.argsz = sizeof(g), .flags = VFIO_PASID_GROUP_BY_ID, .group_id = id,
+	};
+
+	return check_ioctl_at(line, expected, fd, VFIO_PASID_DETACH_GROUP, &g,
+			      "detach of group %u by its number", id);
+}
+
+#define DETACH_ID(expected, fd, id) detach_id_at(__LINE__, expected, fd, id)
+
+static void test_detach_by_id(void)
+{
+	uint32_t vm;
+	int fd = dev_open(), g0, g1;
+
+	if (fd < 0)
+		return;
+	vm = vm_id_of(fd);
+	g0 = grp_open(&edu[0]);
+	g1 = grp_open(&edu[1]);
+	if (g0 < 0 || g1 < 0 || !ATTACH(0, fd, g0, "edu 0") ||
+	    !ATTACH(0, fd, g1, "edu 1"))
+		return;
+	/* the VMM lets go of its descriptors: the VM still holds the groups */
+	fd_close(g0);
+	fd_close(g1);
+	EXPECT_VM(vm, 0, 0, 2);
+	DETACH_ID(ENOENT, fd, 100000);
+	DETACH_ID(ENOENT, fd, UINT32_MAX);
+	EXPECT_VM(vm, 0, 0, 2);
+	DETACH_ID(0, fd, edu[0].num);
+	EXPECT_VM(vm, 0, 0, 1);
+	EXPECT_DEVICES(vm, 0, &edu[1]);
+	DETACH_ID(ENOENT, fd, edu[0].num);
+	/* detached: the group file is let go at once */
+	expect_group_free(&edu[0]);
+	DETACH_ID(0, fd, edu[1].num);
+	EXPECT_VM(vm, 0, 0, 0);
+	EXPECT_NO_DEVICES(vm);
+	expect_group_free(&edu[1]);
+	fd_close(fd);
+}
+
+/*
+ * In a forked child, a VM of its own: attach @gfd (inherited); the errno
+ * (0 on success) is the exit status.  The child's VM ends with it.
+ */
+static int attach_in_child(int gfd)
+{
+	struct vfio_pasid_group g = {
+		.argsz = sizeof(g), .group_fd = gfd,
+	};
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		tap_fail("fork: %s", errno_name(errno));
+		return -1;
+	}
+	if (!pid) {
+		int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0)
+			_exit(255);
+		_exit(ioctl(fd, VFIO_PASID_ATTACH_GROUP, &g) ? errno : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
+		tap_fail("the child of the attach did not exit (status 0x%x)", st);
+		return -1;
+	}
+	if (WEXITSTATUS(st) == 255)
+		tap_fail("the child could not open %s", DEV_PATH);
+	return WEXITSTATUS(st);
+}
+
+static void test_attach_exclusive(void)
+{
+	uint32_t vm;
+	int fd = dev_open(), g0, err;
+
+	if (fd < 0)
+		return;
+	vm = vm_id_of(fd);
+	g0 = grp_open(&edu[0]);
+	if (g0 < 0 || !ATTACH(0, fd, g0, "edu 0"))
+		return;
+
+	/* another VM with the same descriptor (inherited): EBUSY */
+	err = attach_in_child(g0);
+	EXPECT_TRUE(err == EBUSY, "attach of edu 0 by another VM: %s, expected EBUSY",
+		    err ? errno_name(err) : "success");
+	EXPECT_VM(vm, 0, 0, 1);
+	EXPECT_DEVICES(vm, 0, &edu[0]);
+
+	/* detached here, it may go elsewhere (the child's VM ends with it) */
+	DETACH(0, fd, g0, "edu 0");
+	err = attach_in_child(g0);
+	EXPECT_TRUE(err == 0, "attach of edu 0 by another VM after the detach: %s",
+		    errno_name(err));
+	ATTACH(0, fd, g0, "edu 0, again");
+
+	/* the end of the VM that has it frees it for others too */
+	fd_close(fd);
+	EXPECT_VM_ENDED(vm, NULL, NULL, 0);
+	err = attach_in_child(g0);
+	EXPECT_TRUE(err == 0, "attach of edu 0 after its VM ended: %s",
+		    errno_name(err));
+	fd_close(g0);
+}
+
+/* Write @val to the sysfs file @path */
+static bool sysfs_put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0) {
+		tap_fail("open(%s): %s", path, errno_name(errno));
+		return false;
+	}
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	if (!ok)
+		tap_fail("write of '%s' to %s: %s", val, path, errno_name(errno));
+	close(fd);
+	return ok;
+}
+
+/*
+ * Remove the PCI device of @g, rescan the bus and bind it to vfio-pci
+ * again: its new IOMMU group into @g->num.  True when all went well.
+ */
+static bool edu_replug(struct vgroup *g)
+{
+	char path[128], cmd[160], line[64];
+	char *end;
+	long n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", g->dev);
+	g->num = -1;
+	if (!sysfs_put(path, "1") || !sysfs_put("/sys/bus/pci/rescan", "1"))
+		return false;
+	snprintf(cmd, sizeof(cmd), "%s %s", VFIO_BIND, g->dev);
+	if (run_cmd(cmd, line, sizeof(line)))
+		return false;
+	n = strtol(line, &end, 10);
+	if (end == line || *end || n < 0) {
+		tap_fail("'%s' printed '%s', not a group number", cmd, line);
+		return false;
+	}
+	g->num = n;
+	return true;
+}
+
+static void test_attach_stale(void)
+{
+	struct vgroup *g = &edu[1];
+	int fd = dev_open(), stale, fresh, num = g->num;
+	uint32_t vm;
+
+	if (fd < 0)
+		return;
+	vm = vm_id_of(fd);
+	stale = grp_open(g);
+	if (stale < 0 || !edu_replug(g))
+		return;
+	/* the number is free again and the device takes it back */
+	EXPECT_TRUE(g->num == num, "%s came back in group %d, not %d: the test needs "
+		    "the number reused", g->what, g->num, num);
+
+	/* the old descriptor names a group that is gone: never the new one */
+	ATTACH(ENODEV, fd, stale, "edu 1 through a descriptor from before its removal");
+	EXPECT_VM(vm, 0, 0, 0);
+	EXPECT_NO_DEVICES(vm);
+	DETACH(ENOENT, fd, stale, "edu 1 through the stale descriptor, not attached");
+	fd_close(stale);
+
+	/* attached, then removed: its descriptor still detaches it */
+	fresh = grp_open(g);
+	if (fresh < 0 || !ATTACH(0, fd, fresh, "edu 1, its new group"))
+		return;
+	EXPECT_DEVICES(vm, 0, g);
+	if (!edu_replug(g))
+		return;
+	DETACH(0, fd, fresh, "edu 1 through its descriptor, after its removal");
+	EXPECT_VM(vm, 0, 0, 0);
+	ATTACH(ENODEV, fd, fresh, "edu 1 through that descriptor again");
+	fd_close(fresh);
+	fd_close(fd);
+	EXPECT_VM_ENDED(vm, NULL, NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2931,6 +3131,13 @@ static const struct test tests[] = {
 	  test_attach_errors, MODULE },
 	{ "attach: the VM holds the group file until detach or its end",
 	  test_attach_holds_group, MODULE },
+	{ "groups: detach by number after the VMM closed the descriptor",
+	  test_detach_by_id, MODULE },
+	{ "groups: one VM at a time: EBUSY for another VM, free after detach or "
+	  "exit", test_attach_exclusive, MODULE },
+	{ "groups: a descriptor from before its device's removal: ENODEV, never "
+	  "the group that reused its number; it still detaches", test_attach_stale,
+	  MODULE },
 	{ "bind: state, gpasid, counters; EBUSY twice; unbind, ENOENT unbound",
 	  test_bind_basic, MODULE },
 	{ "bind: VT-d flags bits 0..6 accepted and recorded, 7..63 EINVAL",

@@ -34,10 +34,24 @@
  *	"done" (exit 0), or "error ERRNO: EXTACK" (exit 1).  Closing the
  *	socket without reading is killing the process.
  *
+ *   vp-tool flood PROCS THREADS ROUNDS N
+ *	The bypass a limit per cgroup must close: PROCS processes of THREADS
+ *	threads each, all at once, each thread ROUNDS times forking a child
+ *	that opens /dev/vfio-pasid (a VM of its own), allocates up to N
+ *	PASIDs (until one is refused), sends the descriptor to this process
+ *	with SCM_RIGHTS and exits.  This process keeps every descriptor it
+ *	is sent, prints "vms K pasids P enospc E" (the VMs it holds, their
+ *	PASIDs by the children's count, the children refused with ENOSPC
+ *	before N), then waits for the end of standard input and exits,
+ *	which ends every VM.  Exit 1, a line on stderr, when a child fails
+ *	in any other way.
+ *
  * Exit 2: usage.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -48,7 +62,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: vp-tool quota [N]...\n"
 		"       vp-tool hold N opener|fork|scm|dup [--group G] -- CMD [ARG]...\n"
-		"       vp-tool dump vm|pasid|device|reclaim [VM_ID]\n");
+		"       vp-tool dump vm|pasid|device|reclaim [VM_ID]\n"
+		"       vp-tool flood PROCS THREADS ROUNDS N\n");
 	return 2;
 }
 
@@ -356,8 +371,140 @@ static int do_dump(int argc, char **argv)
 	}
 }
 
+/* What a flood's child reports with its descriptor */
+struct flood_msg {
+	uint32_t	count;		/* PASIDs it allocated */
+	int		err;		/* errno of the refusal that stopped it */
+	int		stage;		/* 0: open failed, 1: allocation */
+};
+
+struct flood_arg {
+	int		sock;
+	unsigned int	rounds;
+	uint32_t	n, min, max;
+};
+
+/* A flood's child: a VM of its own, its PASIDs, its descriptor sent on */
+static void flood_child(const struct flood_arg *a)
+{
+	struct flood_msg m = { 0 };
+	uint32_t p;
+	int fd;
+
+	fd = open("/dev/vfio-pasid", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		m.err = errno;
+		send_with_fd(a->sock, &m, sizeof(m), -1);
+		_exit(1);
+	}
+	m.stage = 1;
+	while (m.count < a->n && !pasid_alloc(fd, a->min, a->max, &p))
+		m.count++;
+	if (m.count < a->n)
+		m.err = errno;
+	_exit(send_with_fd(a->sock, &m, sizeof(m), fd) < 0);
+}
+
+static void *flood_thread(void *arg)
+{
+	const struct flood_arg *a = arg;
+	unsigned int r;
+	pid_t pid;
+
+	for (r = 0; r < a->rounds; r++) {
+		pid = fork();
+		if (pid == 0)
+			flood_child(a);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	return NULL;
+}
+
+/* One process of a flood: its threads fork the children */
+static void flood_proc(const struct flood_arg *a, unsigned int threads)
+{
+	pthread_t t[64];
+	unsigned int i;
+
+	for (i = 0; i < threads; i++)
+		if (pthread_create(&t[i], NULL, flood_thread, (void *)a))
+			_exit(1);
+	for (i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	_exit(0);
+}
+
+static int do_flood(int argc, char **argv)
+{
+	unsigned int procs, threads, i, vms = 0, enospc = 0;
+	struct flood_arg a;
+	struct flood_msg m;
+	uint64_t pasids = 0;
+	int sv[2], fd, ret = 0;
+	char c;
+	ssize_t n;
+
+	if (argc != 4)
+		return usage();
+	procs = strtoul(argv[0], NULL, 0);
+	threads = strtoul(argv[1], NULL, 0);
+	a.rounds = strtoul(argv[2], NULL, 0);
+	a.n = strtoul(argv[3], NULL, 0);
+	if (!procs || !threads || threads > 64 || !a.rounds)
+		return usage();
+	a.min = param(MOD_SYSFS "/parameters/pasid_min");
+	a.max = param(MOD_SYSFS "/parameters/pasid_max");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		fprintf(stderr, "vp-tool: socketpair: %s\n", errno_name(errno));
+		return 1;
+	}
+	a.sock = sv[1];
+	for (i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			fprintf(stderr, "vp-tool: fork: %s\n", errno_name(errno));
+			return 1;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			flood_proc(&a, threads);
+		}
+	}
+	/* the end of the stream: every process and child has ended */
+	close(sv[1]);
+	for (;;) {
+		n = recv_with_fd(sv[0], &m, sizeof(m), &fd, NULL);
+		if (n <= 0)
+			break;
+		if (fd >= 0)
+			vms++;
+		pasids += m.count;
+		if (m.err == ENOSPC)
+			enospc++;
+		else if (m.err && !ret) {
+			fprintf(stderr, "vp-tool: a child's %s failed: %s\n",
+				m.stage ? "allocation" : "open",
+				errno_name(m.err));
+			ret = 1;
+		}
+	}
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	printf("vms %u pasids %llu enospc %u\n", vms,
+	       (unsigned long long)pasids, enospc);
+	fflush(stdout);
+	/* every descriptor stays open until standard input ends */
+	while (read(STDIN_FILENO, &c, 1) > 0)
+		;
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "flood"))
+		return do_flood(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "quota"))
 		return do_quota(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "hold"))

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vfiopasidctl.h"
 #include "parse.h"
@@ -50,6 +51,81 @@ static void test_u32(void)
 			       cases[i].s, cases[i].val);
 	}
 	OK(parse_u32(NULL, NULL) == -EINVAL, "parse_u32(NULL) is refused");
+}
+
+static void test_cgroup_path(void)
+{
+	static const struct {
+		const char *s;
+		int ret;
+	} cases[] = {
+		{ "/", 0 },
+		{ "/machine.slice", 0 },
+		{ "/machine.slice/", 0 },
+		{ "/user.slice/user-1000.slice", 0 },
+		{ "//a//b", 0 },
+		{ "/a.b/..c/...", 0 },
+		{ "/machine.slice/machine-qemu\\x2d1.scope", 0 },
+		{ "", -EINVAL },
+		{ "machine.slice", -EINVAL },
+		{ "./x", -EINVAL },
+		{ "/.", -EINVAL },
+		{ "/..", -EINVAL },
+		{ "/a/../b", -EINVAL },
+		{ "/a/./b", -EINVAL },
+		{ "/a/..", -EINVAL },
+		{ "/a\nb", -EINVAL },
+		{ "/a\tb", -EINVAL },
+		{ "/a\x7f", -EINVAL },
+	};
+	char *longp = malloc(4097);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		EQ_INT(parse_cgroup_path(cases[i].s), cases[i].ret,
+		       "parse_cgroup_path(\"%s\") returns %d", cases[i].s,
+		       cases[i].ret);
+	OK(parse_cgroup_path(NULL) == -EINVAL, "parse_cgroup_path(NULL) is refused");
+	if (longp) {
+		memset(longp, 'x', 4096);
+		longp[0] = '/';
+		longp[4095] = '\0';
+		EQ_INT(parse_cgroup_path(longp), 0, "a path of 4095 bytes is taken");
+		longp[4095] = 'x';
+		longp[4096] = '\0';
+		EQ_INT(parse_cgroup_path(longp), -ENAMETOOLONG,
+		       "a path of 4096 bytes is too long");
+		free(longp);
+	}
+}
+
+static void test_limit(void)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		uint32_t val;
+	} cases[] = {
+		{ "0", 0, 0 },
+		{ "100", 0, 100 },
+		{ "1048575", 0, 1048575 },
+		{ "0xFFFFF", 0, 0xFFFFF },
+		{ "1048576", -ERANGE, 0 },
+		{ "4294967296", -ERANGE, 0 },
+		{ "-1", -EINVAL, 0 },
+		{ "ten", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		uint32_t v = 7;
+		int ret = parse_limit(cases[i].s, &v);
+
+		EQ_INT(ret, cases[i].ret, "parse_limit(\"%s\") returns %d",
+		       cases[i].s, cases[i].ret);
+		EQ_INT(v, cases[i].ret ? 7 : cases[i].val,
+		       "parse_limit(\"%s\") leaves %u", cases[i].s,
+		       cases[i].ret ? 7 : cases[i].val);
+	}
 }
 
 static void test_vm_sel(void)
@@ -227,6 +303,8 @@ static void test_lookup(void)
 int main(void)
 {
 	test_u32();
+	test_cgroup_path();
+	test_limit();
 	test_vm_sel();
 	test_vm_sel_str();
 	test_param();

@@ -361,27 +361,41 @@ struct vfio_iommu_type1_cache_invalidate {
 /**
  * struct vfio_pasid_group - VFIO_PASID_ATTACH_GROUP, VFIO_PASID_DETACH_GROUP
  * @argsz: size of this struct
- * @flags: must be 0
+ * @flags: 0, or (detach only) VFIO_PASID_GROUP_BY_ID
  * @group_fd: an open VFIO group (/dev/vfio/N)
+ * @group_id: with VFIO_PASID_GROUP_BY_ID: the number N of the group as it
+ *            was attached, for a VMM that no longer has its descriptor
  *
  * ======== ==========================================================
  * EBADF    @group_fd is not an open descriptor
- * EINVAL   @group_fd is not a VFIO group
+ * EINVAL   @group_fd is not a VFIO group; a flag other than the above
+ * ENODEV   (attach) the VFIO group is gone: its devices were removed
+ *          since the descriptor was opened (the number N may now name
+ *          another group)
+ * EBUSY    (attach) another VM has the group attached
  * EEXIST   (attach) the group is already attached to this VM
  * ENOENT   (detach) the group is not attached to this VM
+ * ENOMEM   the group's lookup could not allocate
  * ======== ==========================================================
  *
  * Detaching the last group removes the VM's bindings; its PASIDs stay.
  * Attaching a group while PASIDs are bound binds them on its devices too;
  * a group that cannot take them (an mdev that is not IOMMU-backed) is then
- * refused with EOPNOTSUPP.  @flags must be 0.  The order of checks: flags
- * (EINVAL), group_fd (EBADF, EINVAL), already attached or not attached
- * (EEXIST, ENOENT).  A VM holds the group file while it is attached.
+ * refused with EOPNOTSUPP.  The order of checks: flags (EINVAL), group_fd
+ * (EBADF, EINVAL, ENODEV), already attached (EEXIST, then EBUSY) or not
+ * attached (ENOENT).  A VM holds the group file while it is attached, and
+ * detach finds the group by that file, so a descriptor whose group is gone
+ * still detaches it.  A group is attached to one VM at a time, whoever
+ * holds its descriptor.
  */
 struct vfio_pasid_group {
 	__u32	argsz;
 	__u32	flags;
-	__s32	group_fd;
+#define VFIO_PASID_GROUP_BY_ID		(1 << 0)
+	union {
+		__s32	group_fd;
+		__u32	group_id;
+	};
 };
 
 #define VFIO_PASID_ATTACH_GROUP		_IO(VFIO_TYPE, VFIO_BASE + 27)

@@ -6,6 +6,15 @@
  *
  * The family is described in driver/vfio_pasid.yaml.  Reads are open to
  * every user; every change needs CAP_NET_ADMIN.
+ *
+ * Limits per cgroup v2 (LIMIT_*): every VM is charged to the cgroup of the
+ * process that created it; a PASID it holds counts against that cgroup and
+ * every ancestor.  An allocation that would take any of them over its
+ * LIMIT_MAX fails with ENOSPC.  CGROUP is a path from the cgroup2 root
+ * ("/machine.slice", "/" for the whole host).  LIMIT_SET and LIMIT_DEL
+ * answer ENOENT for a path without a cgroup (or, for LIMIT_DEL and
+ * LIMIT_GET, without a limit) and LIMIT_SET EOPNOTSUPP on a host with no
+ * cgroup2 file system mounted.
  */
 #ifndef _UAPI_LINUX_VFIO_PASID_NETLINK_H
 #define _UAPI_LINUX_VFIO_PASID_NETLINK_H
@@ -29,6 +38,11 @@ enum vfio_pasid_cmd {
 	VFIO_PASID_CMD_QUOTA_NTF,		/* monitor: quota changed */
 	VFIO_PASID_CMD_RECLAIM_NTF,		/* monitor: PASID reclaimed */
 	VFIO_PASID_CMD_DEVICE_GET,		/* dump, optional VM_ID */
+	VFIO_PASID_CMD_LIMIT_GET,		/* do (CGROUP) and dump */
+	VFIO_PASID_CMD_LIMIT_SET,		/* do: CGROUP, LIMIT_MAX */
+	VFIO_PASID_CMD_LIMIT_DEL,		/* do: CGROUP */
+	VFIO_PASID_CMD_LIMIT_SET_NTF,		/* monitor: limit set */
+	VFIO_PASID_CMD_LIMIT_DEL_NTF,		/* monitor: limit deleted */
 
 	__VFIO_PASID_CMD_MAX,
 	VFIO_PASID_CMD_MAX = __VFIO_PASID_CMD_MAX - 1
@@ -95,6 +109,13 @@ enum vfio_pasid_attr {
 	VFIO_PASID_A_PASID_FORMAT,	/* u32: IOMMU_PASID_FORMAT_* when nesting */
 	VFIO_PASID_A_NEST_ADDR_WIDTH,	/* u32: widest bind address width */
 	VFIO_PASID_A_NEST_PASID_BITS,	/* u32 */
+	VFIO_PASID_A_CGROUP,		/* string: a cgroup v2 path, from its root */
+	VFIO_PASID_A_LIMIT_MAX,		/* u32: PASIDs a cgroup and its
+					 * descendants may hold together
+					 */
+	VFIO_PASID_A_LIMIT_USED,	/* u32: PASIDs they hold */
+	VFIO_PASID_A_LIMIT_VMS,		/* u32: VMs charged to them */
+	VFIO_PASID_A_LIMIT_REFUSALS,	/* u64: allocations a limit refused */
 
 	__VFIO_PASID_A_MAX,
 	VFIO_PASID_A_MAX = __VFIO_PASID_A_MAX - 1

@@ -127,7 +127,8 @@ int cmd_monitor(struct ctx *ctx, int argc, char **argv)
 		return ret;
 	err = vnl_subscribe(ctx, VFIO_PASID_MCGRP_MONITOR);
 	if (err)
-		return nl_failure(ctx, err, NULL,
+		return nl_failure(ctx, err,
+				  err == EPERM ? "run as root (the monitor's events name the processes of every user: it needs CAP_NET_ADMIN)" : NULL,
 				  "%s: joining the multicast group '%s'",
 				  ctx->cmd, VFIO_PASID_MCGRP_MONITOR);
 

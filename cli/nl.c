@@ -155,6 +155,16 @@ static int err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+/* NLM_F_DUMP_INTR: the entry still counts, the dump is marked */
+static int dump_intr_cb(struct nl_msg *msg, void *arg)
+{
+	struct nl *nl = arg;
+
+	(void)msg;
+	nl->intr = true;
+	return NL_OK;
+}
+
 static int finish_cb(struct nl_msg *msg, void *arg)
 {
 	const struct nlmsghdr *hdr = nlmsg_hdr(msg);
@@ -351,6 +361,7 @@ int vnl_exec(struct ctx *ctx, struct nl_msg *msg, vnl_reply_fn fn, void *arg)
 	nl->err = 0;
 	nl->extack[0] = '\0';
 	nl->done = false;
+	nl->intr = false;
 	if (!msg)
 		return ENOMEM;
 
@@ -363,6 +374,7 @@ int vnl_exec(struct ctx *ctx, struct nl_msg *msg, vnl_reply_fn fn, void *arg)
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, nl);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, nl);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &va);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, dump_intr_cb, nl);
 
 	ret = nl_send_auto(nl->sk, msg);
 	nlmsg_free(msg);
@@ -378,6 +390,16 @@ int vnl_exec(struct ctx *ctx, struct nl_msg *msg, vnl_reply_fn fn, void *arg)
 		}
 	}
 	nl_cb_put(cb);
+	/*
+	 * A dump the kernel flagged: VMs, groups or limits came or went
+	 * between its messages, so what was shown may miss or repeat an
+	 * entry.  The caller shows it whole, then says so (EAGAIN).
+	 */
+	if (!nl->err && nl->intr) {
+		nl->err = EAGAIN;
+		snprintf(nl->extack, sizeof(nl->extack), "%s",
+			 "the list changed while it was read (VMs, groups or limits came or went), so it may miss or repeat entries: run the command again");
+	}
 	return nl->err;
 }
 

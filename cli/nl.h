@@ -30,6 +30,7 @@ struct nl {
 	char		extack[256];	/* its extended-ack message, or "" */
 	bool		done;
 	bool		gone;		/* the family was unregistered */
+	bool		intr;		/* a dump's list changed while read */
 };
 
 /*

@@ -12,6 +12,7 @@
 #define _VFIO_PASID_COMPAT_H
 
 #include <linux/cdev.h>
+#include <net/genetlink.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/fs.h>
@@ -34,6 +35,11 @@
 
 #ifndef CONFIG_IOASID
 #error "vfio_pasid needs CONFIG_IOASID (the system-wide PASID allocator)"
+#endif
+
+/* the monitor group is for admins: 6.1.y has the flag since 6.1.66 */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "vfio_pasid needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.1.66 or later)"
 #endif
 
 #if !IS_ENABLED(CONFIG_VFIO) || !IS_ENABLED(CONFIG_IOMMU_API)

@@ -314,6 +314,7 @@ static void vp_limit_drop(struct vp_cg *cg)
 	WRITE_ONCE(cg->max, VP_NO_LIMIT);
 	cg->limited = false;
 	xa_clear_mark(&vp_cgs, cgroup_id(cg->cgrp), VP_CG_LIMITED);
+	vp_dump_changed();
 	vp_nl_limit_event(false, &li);
 	vp_cg_put(cg);
 }
@@ -343,6 +344,7 @@ int vp_limit_set(const char *path, u32 max)
 	} else {
 		cg->limited = true;
 		xa_set_mark(&vp_cgs, cgroup_id(cgrp), VP_CG_LIMITED);
+		vp_dump_changed();
 	}
 	WRITE_ONCE(cg->max, max);
 	vp_limit_info(cg, &li);

@@ -339,6 +339,7 @@ int vp_vm_attach_group(struct vp_vm *vm, int fd)
 	if (!ret) {
 		list_add_tail(&g->node, &vm->groups);
 		vm->ngroups++;
+		vp_dump_changed();
 	}
 out:
 	mutex_unlock(&vm->lock);
@@ -387,6 +388,7 @@ static void vp_group_detach(struct vp_vm *vm, struct vp_group *g)
 		vp_group_unbind_all(vm, g, ULONG_MAX);
 	list_del(&g->node);
 	vm->ngroups--;
+	vp_dump_changed();
 }
 
 /*

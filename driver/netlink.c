@@ -5,14 +5,19 @@
  * Copyright (C) 2026 The vfio-pasid authors
  *
  * The family is written down in vfio_pasid.yaml.  Reads are open to every
- * user, changes need CAP_NET_ADMIN (GENL_ADMIN_PERM).  Every operation has
+ * user, but show a user without CAP_NET_ADMIN only the VMs it created (the
+ * totals of STATS_GET stay open); changes, and the monitor group, need
+ * CAP_NET_ADMIN.  Every operation has
  * its own strict policy; every refusal carries an extended-ack message.
  * Dumps keep their position in cb->args and resume from it.  This file takes
  * no lock of its own: vm.c owns the locks and their order.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
+#include <linux/pid_namespace.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 
 #include <linux/vfio_pasid.h>
 #include <linux/vfio_pasid_netlink.h>
@@ -26,7 +31,9 @@ enum vp_mcgrp {
 };
 
 static const struct genl_multicast_group vp_mcgrps[] = {
-	[VP_MCGRP_MONITOR] = { .name = VFIO_PASID_MCGRP_MONITOR },
+	/* events name the processes of every user: admins only */
+	[VP_MCGRP_MONITOR] = { .name = VFIO_PASID_MCGRP_MONITOR,
+			       .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct netlink_range_validation vp_quota_range = {
@@ -185,8 +192,29 @@ static int vp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	return vp_reply(info, VFIO_PASID_CMD_STATS_GET, vp_fill_stats, NULL);
 }
 
-/* VM_ID or PID selects a VM; exactly one of them */
-static int vp_vm_selector(struct genl_info *info, u32 *id, pid_t *pid)
+/*
+ * Who asks: CAP_NET_ADMIN (checked as GENL_ADMIN_PERM checks it) sees every
+ * VM; another user only the VMs its effective uid created.  Pids are shown,
+ * and PID selectors read, in the asking process's pid namespace.
+ */
+static void vp_viewer_of(struct sk_buff *skb, struct vp_viewer *who)
+{
+	struct sock *sk = NETLINK_CB(skb).sk;
+	const struct cred *cred = current_cred();
+
+	if (sk && sk->sk_socket && sk->sk_socket->file)
+		cred = sk->sk_socket->file->f_cred;
+	who->all = netlink_capable(skb, CAP_NET_ADMIN);
+	who->uid = cred->euid;
+	who->ns = task_active_pid_ns(current);
+}
+
+/*
+ * VM_ID or PID selects a VM; exactly one of them.  A PID is the live
+ * process (thread-group leader) of that number in the caller's pid
+ * namespace, referenced (put_pid() it); NULL when there is none.
+ */
+static int vp_vm_selector(struct genl_info *info, u32 *id, struct pid **pid)
 {
 	struct nlattr *a_id = info->attrs[VFIO_PASID_A_VM_ID];
 	struct nlattr *a_pid = info->attrs[VFIO_PASID_A_PID];
@@ -197,7 +225,11 @@ static int vp_vm_selector(struct genl_info *info, u32 *id, pid_t *pid)
 		return -EINVAL;
 	}
 	*id = a_id ? nla_get_u32(a_id) : 0;
-	*pid = a_pid ? nla_get_u32(a_pid) : 0;
+	*pid = a_pid ? find_get_pid(nla_get_u32(a_pid)) : NULL;
+	if (*pid && !pid_has_task(*pid, PIDTYPE_TGID)) {
+		put_pid(*pid);
+		*pid = NULL;
+	}
 	return 0;
 }
 
@@ -262,7 +294,8 @@ static int vp_fill_vm_visit(const struct vp_vm_info *vi, void *arg)
 static int vp_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vp_reply_msg r;
-	pid_t pid;
+	struct vp_viewer who;
+	struct pid *pid;
 	u32 id;
 	int ret;
 
@@ -270,10 +303,14 @@ static int vp_nl_vm_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	ret = vp_reply_begin(info, VFIO_PASID_CMD_VM_GET, &r);
-	if (ret)
+	if (ret) {
+		put_pid(pid);
 		return ret;
+	}
+	vp_viewer_of(skb, &who);
 	/* filled under the registry's lock: the VM's cgroup path holds */
-	ret = vp_vm_find_visit(id, pid, vp_fill_vm_visit, r.msg);
+	ret = vp_vm_find_visit(id, pid, &who, vp_fill_vm_visit, r.msg);
+	put_pid(pid);
 	if (ret == -ENOENT)
 		vp_no_vm(info, id);
 	return vp_reply_end(info, &r, ret);
@@ -283,13 +320,24 @@ struct vp_dump_ctx {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
 	u8 cmd;
+	struct vp_viewer who;
 };
 
+/*
+ * A dump entry's header.  Each part of a dump takes the generation of the
+ * lists (vm.c) as it starts; a part that starts after a change flags its
+ * messages, and the dump's NLMSG_DONE, NLM_F_DUMP_INTR.
+ */
 static void *vp_dump_put(struct vp_dump_ctx *ctx)
 {
-	return genlmsg_put(ctx->skb, NETLINK_CB(ctx->cb->skb).portid,
-			   ctx->cb->nlh->nlmsg_seq, &vp_family, NLM_F_MULTI,
-			   ctx->cmd);
+	void *hdr;
+
+	hdr = genlmsg_put(ctx->skb, NETLINK_CB(ctx->cb->skb).portid,
+			  ctx->cb->nlh->nlmsg_seq, &vp_family, NLM_F_MULTI,
+			  ctx->cmd);
+	if (hdr)
+		genl_dump_check_consistent(ctx->cb, hdr);
+	return hdr;
 }
 
 /* Every dump entry is small: a failure means the skb is full */
@@ -327,7 +375,9 @@ static int vp_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned long pos = cb->args[0];
 	int ret;
 
-	ret = vp_vm_visit_from(&pos, vp_dump_vm, &ctx);
+	vp_viewer_of(cb->skb, &ctx.who);
+	cb->seq = vp_dump_seq();
+	ret = vp_vm_visit_from(&pos, &ctx.who, vp_dump_vm, &ctx);
 	cb->args[0] = pos;
 	return vp_dump_ret(skb, ret);
 }
@@ -338,7 +388,8 @@ static int vp_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
  * so the error and its message come in the dump's NLMSG_DONE.  (The reclaim
  * log is filtered without this check: its VMs are gone.)
  */
-static int vp_dump_vm_check(struct netlink_callback *cb)
+static int vp_dump_vm_check(struct netlink_callback *cb,
+			    const struct vp_viewer *who)
 {
 	struct nlattr *a_id = genl_dumpit_info(cb)->attrs[VFIO_PASID_A_VM_ID];
 	struct vp_vm_info vi;
@@ -346,7 +397,7 @@ static int vp_dump_vm_check(struct netlink_callback *cb)
 	if (!a_id || cb->args[2])
 		return 0;
 	cb->args[2] = 1;
-	if (vp_vm_find_info(nla_get_u32(a_id), 0, &vi)) {
+	if (vp_vm_find_info(nla_get_u32(a_id), NULL, who, &vi)) {
 		NL_SET_ERR_MSG(cb->extack, "no VM with this id");
 		return -ENOENT;
 	}
@@ -403,10 +454,12 @@ static int vp_nl_pasid_get_dumpit(struct sk_buff *skb,
 	unsigned long vm_pos = cb->args[0], pasid_pos = cb->args[1];
 	int ret;
 
-	ret = vp_dump_vm_check(cb);
+	vp_viewer_of(cb->skb, &ctx.who);
+	cb->seq = vp_dump_seq();
+	ret = vp_dump_vm_check(cb, &ctx.who);
 	if (ret)
 		return ret;
-	ret = vp_pasid_visit_from(vp_dump_vm_filter(cb), &vm_pos,
+	ret = vp_pasid_visit_from(vp_dump_vm_filter(cb), &ctx.who, &vm_pos,
 				  &pasid_pos, vp_dump_pasid, &ctx);
 	cb->args[0] = vm_pos;
 	cb->args[1] = pasid_pos;
@@ -451,10 +504,13 @@ static int vp_nl_device_get_dumpit(struct sk_buff *skb,
 	unsigned long vm_pos = cb->args[0], dev_pos = cb->args[1];
 	int ret;
 
-	ret = vp_dump_vm_check(cb);
+	vp_viewer_of(cb->skb, &ctx.who);
+	cb->seq = vp_dump_seq();
+	ret = vp_dump_vm_check(cb, &ctx.who);
 	if (ret)
 		return ret;
-	ret = vp_dev_visit_from(vp_dump_vm_filter(cb), &vm_pos, &dev_pos,
+	ret = vp_dev_visit_from(vp_dump_vm_filter(cb), &ctx.who, &vm_pos,
+				&dev_pos,
 				vp_dump_dev, &ctx);
 	cb->args[0] = vm_pos;
 	cb->args[1] = dev_pos;
@@ -465,19 +521,20 @@ static int vp_nl_quota_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vp_vm_info vi;
 	u32 id, quota, old;
-	pid_t pid;
+	struct pid *pid;
 	int ret;
 
-	ret = vp_vm_selector(info, &id, &pid);
-	if (ret)
-		return ret;
 	if (GENL_REQ_ATTR_CHECK(info, VFIO_PASID_A_QUOTA)) {
 		NL_SET_ERR_MSG(info->extack, "QUOTA is required");
 		return -EINVAL;
 	}
+	ret = vp_vm_selector(info, &id, &pid);
+	if (ret)
+		return ret;
 	quota = nla_get_u32(info->attrs[VFIO_PASID_A_QUOTA]);
 
 	ret = vp_vm_set_quota_by_id(id, pid, quota, &old, &vi);
+	put_pid(pid);
 	if (ret == -ENOENT) {
 		vp_no_vm(info, id);
 	} else if (ret == -EINVAL && quota > vp_pool_size()) {
@@ -616,6 +673,7 @@ static int vp_nl_limit_get_dumpit(struct sk_buff *skb,
 	unsigned long pos = cb->args[0];
 	int ret;
 
+	cb->seq = vp_dump_seq();
 	ret = vp_limit_visit_from(&pos, vp_dump_limit, &ctx);
 	cb->args[0] = pos;
 	return vp_dump_ret(skb, ret);
@@ -666,8 +724,10 @@ static int vp_nl_reclaim_get_dumpit(struct sk_buff *skb,
 	u64 seq = cb->args[0];
 	int ret;
 
-	ret = vp_log_visit_from(&seq, vp_dump_vm_filter(cb), vp_dump_rec,
-				&ctx);
+	/* a log read by sequence number: records come, none moves */
+	vp_viewer_of(cb->skb, &ctx.who);
+	ret = vp_log_visit_from(&seq, vp_dump_vm_filter(cb), &ctx.who,
+				vp_dump_rec, &ctx);
 	cb->args[0] = seq;
 	return vp_dump_ret(skb, ret);
 }

@@ -54,6 +54,8 @@ struct vp_vm {
 	unsigned int		users;
 	struct hlist_node	hnode;
 	pid_t			pid;
+	struct pid		*creator;
+	kuid_t			uid;
 	char			comm[TASK_COMM_LEN];
 	struct vp_cg		*cg;
 
@@ -216,6 +218,7 @@ struct vp_reclaim_rec {
 	u64	time_ns;
 	u32	vm_id;
 	pid_t	pid;
+	kuid_t	uid;
 	u32	pasid;
 	u8	bound;
 	char	comm[TASK_COMM_LEN];
@@ -345,6 +348,8 @@ int vp_limit_get(const char *path, vp_limit_visit_t fn, void *arg);
 int vp_limit_visit_from(unsigned long *pos, vp_limit_visit_t fn, void *arg);
 
 /* vm.c */
+void vp_dump_changed(void);
+unsigned int vp_dump_seq(void);
 int vp_vm_init(void);
 void vp_vm_exit(void);
 struct vp_vm *vp_vm_get_current(void);
@@ -354,24 +359,45 @@ int vp_vm_free_pasid(struct vp_vm *vm, u32 pasid);
 int vp_vm_set_quota(struct vp_vm *vm, u32 quota, bool may_raise, u32 *old);
 void vp_vm_snapshot(struct vp_vm *vm, struct vp_vm_info *info);
 
+/**
+ * struct vp_viewer - who reads the admin API
+ * @all: CAP_NET_ADMIN: every VM
+ * @uid: otherwise only the VMs this effective uid created
+ * @ns: the pid namespace pids are shown in (and PID selectors read in)
+ */
+struct vp_viewer {
+	bool			all;
+	kuid_t			uid;
+	struct pid_namespace	*ns;
+};
+
+static inline bool vp_may_see(const struct vp_viewer *who, kuid_t uid)
+{
+	return who->all || uid_eq(who->uid, uid);
+}
+
 typedef int (*vp_vm_visit_t)(const struct vp_vm_info *info, void *arg);
-int vp_vm_find_info(u32 id, pid_t pid, struct vp_vm_info *info);
-int vp_vm_find_visit(u32 id, pid_t pid, vp_vm_visit_t fn, void *arg);
-int vp_vm_set_quota_by_id(u32 id, pid_t pid, u32 quota, u32 *old,
+int vp_vm_find_info(u32 id, struct pid *pid, const struct vp_viewer *who,
+		    struct vp_vm_info *info);
+int vp_vm_find_visit(u32 id, struct pid *pid, const struct vp_viewer *who,
+		     vp_vm_visit_t fn, void *arg);
+int vp_vm_set_quota_by_id(u32 id, struct pid *pid, u32 quota, u32 *old,
 			  struct vp_vm_info *info);
-int vp_vm_visit_from(unsigned long *start, vp_vm_visit_t fn, void *arg);
+int vp_vm_visit_from(unsigned long *start, const struct vp_viewer *who,
+		     vp_vm_visit_t fn, void *arg);
 
 typedef int (*vp_dev_visit_t)(u32 vm_id, const struct vp_group *g,
 			      const struct vp_dev *d, void *arg);
-int vp_dev_visit_from(u32 vm_filter, unsigned long *vm_pos,
-		      unsigned long *dev_pos, vp_dev_visit_t fn, void *arg);
+int vp_dev_visit_from(u32 vm_filter, const struct vp_viewer *who,
+		      unsigned long *vm_pos, unsigned long *dev_pos,
+		      vp_dev_visit_t fn, void *arg);
 
 /* @st: the PASID's binding-table entry, NULL when it has none */
 typedef int (*vp_pasid_visit_t)(u32 vm_id, u32 pasid,
 				const struct vp_pasid *st, void *arg);
-int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
-			unsigned long *pasid_pos, vp_pasid_visit_t fn,
-			void *arg);
+int vp_pasid_visit_from(u32 vm_filter, const struct vp_viewer *who,
+			unsigned long *vm_pos, unsigned long *pasid_pos,
+			vp_pasid_visit_t fn, void *arg);
 
 /*
  * nest.c: groups, binds and invalidations.  These take the VM's lock
@@ -390,7 +416,8 @@ int vp_vm_invalidate(struct vp_vm *vm,
 
 /* reclaim log */
 typedef int (*vp_log_visit_t)(const struct vp_reclaim_rec *rec, void *arg);
-int vp_log_visit_from(u64 *seq, u32 vm_filter, vp_log_visit_t fn, void *arg);
+int vp_log_visit_from(u64 *seq, u32 vm_filter, const struct vp_viewer *who,
+		      vp_log_visit_t fn, void *arg);
 void vp_log_clear(void);
 void vp_log_counts(u32 *count, u64 *dropped);
 

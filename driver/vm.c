@@ -54,8 +54,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/ktime.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -71,6 +74,26 @@ DEFINE_PER_CPU(struct vp_pcpu_stats, vp_pcpu_stats);
 
 static DEFINE_MUTEX(vp_lock);
 static DEFINE_XARRAY_ALLOC1(vp_vms);
+
+/*
+ * Bumped whenever a dump's list changes shape: a VM comes or goes, a group
+ * is attached or detached, a limit is set or dropped.  A dump that spans
+ * several messages compares it between them (NLM_F_DUMP_INTR).  Never 0:
+ * netlink takes a zero sequence for "not checked".
+ */
+static atomic_t vp_dump_gen = ATOMIC_INIT(1);
+
+void vp_dump_changed(void)
+{
+	if (atomic_inc_return(&vp_dump_gen) == 0)
+		atomic_inc(&vp_dump_gen);
+}
+
+unsigned int vp_dump_seq(void)
+{
+	return atomic_read(&vp_dump_gen) ?: 1;
+}
+
 static u32 vp_next_vm_id;
 static DEFINE_HASHTABLE(vp_vm_by_mm, 8);
 
@@ -157,12 +180,15 @@ static struct vp_vm *vp_vm_create(struct mm_struct *mm)
 	INIT_LIST_HEAD(&vm->groups);
 	vm->users = 1;
 	vm->pid = current->tgid;
+	vm->creator = get_pid(task_tgid(current));
+	vm->uid = current_euid();
 	get_task_comm(vm->comm, current);
 	vm->quota = vp_default_quota();
 	mmgrab(mm);
 	vm->mm = mm;
 	hash_add(vp_vm_by_mm, &vm->hnode, (unsigned long)mm);
 	atomic_inc(&vp_stats.vm_count);
+	vp_dump_changed();
 	return vm;
 }
 
@@ -229,6 +255,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 		.time_ns = ktime_get_real_ns(),
 		.vm_id = vm->id,
 		.pid = vm->pid,
+		.uid = vm->uid,
 	};
 	struct vp_vm_info info;
 	unsigned long key, bits;
@@ -278,6 +305,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 	vp_nl_vm_event(VFIO_PASID_CMD_VM_DEL_NTF, &info);
 
 	vp_cg_uncharge_vm(vm->cg);
+	put_pid(vm->creator);
 	mmdrop(vm->mm);
 	mutex_destroy(&vm->lock);
 	vp_free(vm);
@@ -293,6 +321,7 @@ void vp_vm_put(struct vp_vm *vm)
 	hash_del(&vm->hnode);
 	xa_erase(&vp_vms, vm->id);
 	atomic_dec(&vp_stats.vm_count);
+	vp_dump_changed();
 	mutex_unlock(&vp_lock);
 
 	vp_vm_reclaim(vm);
@@ -447,30 +476,50 @@ int vp_vm_set_quota(struct vp_vm *vm, u32 quota, bool may_raise, u32 *old)
 	return ret;
 }
 
-static struct vp_vm *vp_vm_lookup(u32 id, pid_t pid)
+/*
+ * The VM of id @id, or the one whose creator is the process @pid when @id
+ * is 0; one that @who may see.  Under vp_lock.
+ */
+static struct vp_vm *vp_vm_lookup(u32 id, struct pid *pid,
+				  const struct vp_viewer *who)
 {
-	struct vp_vm *vm;
+	struct vp_vm *vm = NULL, *v;
 	unsigned long idx;
 
 	lockdep_assert_held(&vp_lock);
-	if (id)
-		return xa_load(&vp_vms, id);
-	xa_for_each(&vp_vms, idx, vm)
-		if (vm->pid == pid)
-			return vm;
-	return NULL;
+	if (id) {
+		vm = xa_load(&vp_vms, id);
+	} else {
+		xa_for_each(&vp_vms, idx, v) {
+			if (v->creator == pid) {
+				vm = v;
+				break;
+			}
+		}
+	}
+	return vm && (!who || vp_may_see(who, vm->uid)) ? vm : NULL;
 }
 
-/* Look a VM up by id, or by owner pid when @id is 0 */
-int vp_vm_find_info(u32 id, pid_t pid, struct vp_vm_info *info)
+/* A VM as @who sees it: its creator's pid in @who's pid namespace */
+static void vp_vm_snapshot_for(struct vp_vm *vm, const struct vp_viewer *who,
+			       struct vp_vm_info *info)
+{
+	vp_vm_snapshot(vm, info);
+	if (who && who->ns)
+		info->pid = pid_nr_ns(vm->creator, who->ns);
+}
+
+/* Look a VM up by id, or by its creator when @id is 0 */
+int vp_vm_find_info(u32 id, struct pid *pid, const struct vp_viewer *who,
+		    struct vp_vm_info *info)
 {
 	struct vp_vm *vm;
 	int ret = -ENOENT;
 
 	mutex_lock(&vp_lock);
-	vm = vp_vm_lookup(id, pid);
+	vm = vp_vm_lookup(id, pid, who);
 	if (vm) {
-		vp_vm_snapshot(vm, info);
+		vp_vm_snapshot_for(vm, who, info);
 		ret = 0;
 	}
 	mutex_unlock(&vp_lock);
@@ -478,16 +527,17 @@ int vp_vm_find_info(u32 id, pid_t pid, struct vp_vm_info *info)
 }
 
 /* Call @fn with a snapshot of the VM, under vp_lock: its cgroup path holds */
-int vp_vm_find_visit(u32 id, pid_t pid, vp_vm_visit_t fn, void *arg)
+int vp_vm_find_visit(u32 id, struct pid *pid, const struct vp_viewer *who,
+		     vp_vm_visit_t fn, void *arg)
 {
 	struct vp_vm_info info;
 	struct vp_vm *vm;
 	int ret = -ENOENT;
 
 	mutex_lock(&vp_lock);
-	vm = vp_vm_lookup(id, pid);
+	vm = vp_vm_lookup(id, pid, who);
 	if (vm) {
-		vp_vm_snapshot(vm, &info);
+		vp_vm_snapshot_for(vm, who, &info);
 		ret = fn(&info, arg);
 	}
 	mutex_unlock(&vp_lock);
@@ -495,14 +545,14 @@ int vp_vm_find_visit(u32 id, pid_t pid, vp_vm_visit_t fn, void *arg)
 }
 
 /* The admin's quota change: may raise; *info describes the VM afterwards */
-int vp_vm_set_quota_by_id(u32 id, pid_t pid, u32 quota, u32 *old,
+int vp_vm_set_quota_by_id(u32 id, struct pid *pid, u32 quota, u32 *old,
 			  struct vp_vm_info *info)
 {
 	struct vp_vm *vm;
 	int ret = -ENOENT;
 
 	mutex_lock(&vp_lock);
-	vm = vp_vm_lookup(id, pid);
+	vm = vp_vm_lookup(id, pid, NULL);
 	if (vm) {
 		ret = vp_vm_change_quota(vm, quota, true, old);
 		vp_vm_snapshot(vm, info);
@@ -517,7 +567,8 @@ int vp_vm_set_quota_by_id(u32 id, pid_t pid, u32 quota, u32 *old,
  * Visit VMs in id order from *start.  When @fn fails, *start is left at the
  * VM it failed on, so a dump resumes there.
  */
-int vp_vm_visit_from(unsigned long *start, vp_vm_visit_t fn, void *arg)
+int vp_vm_visit_from(unsigned long *start, const struct vp_viewer *who,
+		     vp_vm_visit_t fn, void *arg)
 {
 	struct vp_vm_info info;
 	struct vp_vm *vm;
@@ -526,7 +577,11 @@ int vp_vm_visit_from(unsigned long *start, vp_vm_visit_t fn, void *arg)
 
 	mutex_lock(&vp_lock);
 	xa_for_each_start(&vp_vms, idx, vm, *start) {
-		vp_vm_snapshot(vm, &info);
+		if (!vp_may_see(who, vm->uid)) {
+			*start = idx + 1;
+			continue;
+		}
+		vp_vm_snapshot_for(vm, who, &info);
 		ret = fn(&info, arg);
 		if (ret) {
 			*start = idx;
@@ -551,8 +606,9 @@ typedef int (*vp_vm_items_t)(struct vp_vm *vm, unsigned long *pos,
  * *pos); only VM @vm_filter when it is not 0.  Resumes like
  * vp_vm_visit_from().
  */
-static int vp_vm_walk_from(u32 vm_filter, unsigned long *vm_pos,
-			   unsigned long *pos, vp_vm_items_t items, void *walk)
+static int vp_vm_walk_from(u32 vm_filter, const struct vp_viewer *who,
+			   unsigned long *vm_pos, unsigned long *pos,
+			   vp_vm_items_t items, void *walk)
 {
 	struct vp_vm *vm;
 	unsigned long idx;
@@ -567,6 +623,10 @@ static int vp_vm_walk_from(u32 vm_filter, unsigned long *vm_pos,
 		if (idx != *vm_pos) {
 			*vm_pos = idx;
 			*pos = 0;
+		}
+		if (!vp_may_see(who, vm->uid)) {
+			*vm_pos = idx + 1;
+			continue;
 		}
 		mutex_lock(&vm->lock);
 		ret = items(vm, pos, walk);
@@ -612,13 +672,14 @@ static int vp_vm_pasids(struct vp_vm *vm, unsigned long *pos, void *walk)
 }
 
 /* Visit PASIDs, by VM id then PASID; see vp_vm_walk_from() */
-int vp_pasid_visit_from(u32 vm_filter, unsigned long *vm_pos,
-			unsigned long *pasid_pos, vp_pasid_visit_t fn,
-			void *arg)
+int vp_pasid_visit_from(u32 vm_filter, const struct vp_viewer *who,
+			unsigned long *vm_pos, unsigned long *pasid_pos,
+			vp_pasid_visit_t fn, void *arg)
 {
 	struct vp_pasid_walk w = { fn, arg };
 
-	return vp_vm_walk_from(vm_filter, vm_pos, pasid_pos, vp_vm_pasids, &w);
+	return vp_vm_walk_from(vm_filter, who, vm_pos, pasid_pos, vp_vm_pasids,
+			       &w);
 }
 
 struct vp_dev_walk {
@@ -649,12 +710,13 @@ static int vp_vm_devs(struct vp_vm *vm, unsigned long *pos, void *walk)
 }
 
 /* Visit the devices of attached groups, by VM id; see vp_vm_walk_from() */
-int vp_dev_visit_from(u32 vm_filter, unsigned long *vm_pos,
-		      unsigned long *dev_pos, vp_dev_visit_t fn, void *arg)
+int vp_dev_visit_from(u32 vm_filter, const struct vp_viewer *who,
+		      unsigned long *vm_pos, unsigned long *dev_pos,
+		      vp_dev_visit_t fn, void *arg)
 {
 	struct vp_dev_walk w = { fn, arg };
 
-	return vp_vm_walk_from(vm_filter, vm_pos, dev_pos, vp_vm_devs, &w);
+	return vp_vm_walk_from(vm_filter, who, vm_pos, dev_pos, vp_vm_devs, &w);
 }
 
 /* Slot of record @seq, which must be kept in the ring */
@@ -666,7 +728,8 @@ static u32 vp_log_slot(u64 seq)
 		vp_log_head + vp_reclaim_log_size - back;
 }
 
-int vp_log_visit_from(u64 *seq, u32 vm_filter, vp_log_visit_t fn, void *arg)
+int vp_log_visit_from(u64 *seq, u32 vm_filter, const struct vp_viewer *who,
+		      vp_log_visit_t fn, void *arg)
 {
 	const struct vp_reclaim_rec *rec;
 	int ret = 0;
@@ -676,7 +739,8 @@ int vp_log_visit_from(u64 *seq, u32 vm_filter, vp_log_visit_t fn, void *arg)
 		*seq = vp_log_first;
 	for (; *seq < vp_log_next; (*seq)++) {
 		rec = &vp_log[vp_log_slot(*seq)];
-		if (vm_filter && rec->vm_id != vm_filter)
+		if ((vm_filter && rec->vm_id != vm_filter) ||
+		    !vp_may_see(who, rec->uid))
 			continue;
 		ret = fn(rec, arg);
 		if (ret)

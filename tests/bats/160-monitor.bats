@@ -95,9 +95,12 @@ monitor_line() {
 	ctl 2 monitor --bogus
 }
 
-@test "monitor works for an unprivileged user" {
+@test "monitor works for a user with CAP_NET_ADMIN, not for others" {
 	local out=$BATS_TEST_TMPDIR/nobody.out i
-	setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+	ctl_as_nobody 4 -j monitor
+	assert_stderr_contains "operation not permitted"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+net_admin --ambient-caps=+net_admin -- \
 		"$CTL" -j monitor >"$out" 2>&1 3>&- &
 	BG_MONITORS+=("$!")
 	for ((i = 0; i < 100; i++)); do

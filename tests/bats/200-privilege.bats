@@ -202,3 +202,102 @@ teardown_file() {
 	ctl -j status
 	jq_is '.status.vm_count' 0
 }
+
+@test "reads without CAP_NET_ADMIN show only the caller's own VMs; totals stay open" {
+	start_hold -n 2
+	local root_vm=$HOLD_VM root_pid=$HOLD_PID
+	start_hold_member -n 1
+	local own_vm=$HOLD_VM own_pid=$HOLD_PID
+	# root sees both
+	ctl -j vm list
+	jq_is '.vms | length' 2
+	ctl -j pasid list
+	jq_is '.pasids | length' 3
+	# nobody sees its own, by id, by pid and in every list
+	ctl_member -j vm list
+	jq_is '.vms | length' 1
+	jq_is '.vms[0].vm_id' "$own_vm"
+	ctl_member -j pasid list
+	jq_is '.pasids | length' 1
+	jq_is '.pasids[0].vm_id' "$own_vm"
+	ctl_member -j vm show "pid:$own_pid"
+	jq_is '.vm.vm_id' "$own_vm"
+	# root's VM does not exist for it, whichever way it asks
+	ctl_member 1 vm show "$root_vm"
+	assert_stderr "vfiopasidctl: vm show: VM $root_vm: no such VM"
+	ctl_member 1 vm show "pid:$root_pid"
+	assert_stderr_contains "no VM is owned by this pid"
+	ctl_member 1 pasid list "$root_vm"
+	assert_stderr_contains "no VM with this id"
+	ctl_member 1 quota get "$root_vm"
+	# the totals are not per user
+	ctl_member -j status
+	jq_is '.status.vm_count' 2
+	jq_is '.status.pool.in_use' 3
+	# the reclaim log: the same rule
+	kill_holders
+	ctl -j reclaimed
+	jq_is '.reclaimed | length' 3
+	ctl_member -j reclaimed
+	jq_is '.reclaimed | length' 1
+	jq_is '.reclaimed[0].vm_id' "$own_vm"
+	ctl_member -j reclaimed --vm "$root_vm"
+	jq_is '.reclaimed | length' 0
+	# CAP_NET_ADMIN sees everything again
+	CAPS=(--inh-caps=+net_admin --ambient-caps=+net_admin)
+	ctl_member -j reclaimed
+	jq_is '.reclaimed | length' 3
+}
+
+@test "monitor needs CAP_NET_ADMIN: exit 4, one line; with it, it runs" {
+	ctl_member 4 monitor
+	assert_stderr "vfiopasidctl: monitor: joining the multicast group 'monitor': operation not permitted: run as root (the monitor's events name the processes of every user: it needs CAP_NET_ADMIN)"
+	ctl_as_nobody 4 -j monitor
+	assert_stderr_contains "operation not permitted"
+	# with the capability it starts, sees an event and ends at SIGINT
+	CAPS=(--inh-caps=+net_admin --ambient-caps=+net_admin)
+	local out=$BATS_TEST_TMPDIR/monitor.out
+	"$(member_ctl)" -j monitor >"$out" 2>&1 &
+	local mon=$!
+	sleep 1
+	start_hold -n 1
+	kill_holders
+	local i
+	for ((i = 0; i < 50; i++)); do
+		grep -q '"event":"vm_del"' "$out" && break
+		sleep 0.1
+	done
+	kill -INT "$mon"
+	wait "$mon" || true
+	run cat "$out"
+	assert_output --partial '"event":"vm_del"'
+}
+
+@test "pid:PID is read in the caller's pid namespace, and names a live creator" {
+	command -v unshare >/dev/null || skip "unshare is not installed"
+	local out=$BATS_TEST_TMPDIR/ns.out
+	# inside a new pid namespace: hold's pid there is small; vm show pid:
+	# of that number finds it, and reports the pid as the namespace sees it
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	unshare --pid --fork --mount-proc -- sh -c '
+		"$1" hold -n 1 </dev/null >"$2.hold" &
+		h=$!
+		for i in $(seq 50); do [ -s "$2.hold" ] && break; sleep 0.1; done
+		"$1" -j vm show "pid:$h" >"$2"
+		echo "$h" >"$2.pid"
+		"$1" -j vm list >"$2.list"
+		kill "$h"; wait "$h"' sh "$CTL" "$out"
+	local inner
+	inner=$(cat "$out.pid")
+	run jq -r '.vm.pid' "$out"
+	assert_output "$inner"
+	run jq -r '.vms[0].pid' "$out.list"
+	assert_output "$inner"
+	# the same number outside names another process, or none: never that VM
+	start_hold -n 1
+	ctl -j vm show "pid:$HOLD_PID"
+	jq_is '.vm.vm_id' "$HOLD_VM"
+	# a pid that is not a process's (a thread of it, or none)
+	ctl 1 vm show "pid:4194303"
+	assert_stderr_contains "no VM is owned by this pid"
+}

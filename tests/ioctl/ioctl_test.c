@@ -2916,6 +2916,134 @@ static void test_balance(void)
 
 enum need { NONE, MODULE };
 
+/* ------------------------------------------------------------------ */
+/* Dumps that span several messages                                    */
+
+#define DUMP_PASIDS	3000
+
+struct dump_read {
+	unsigned int	parts;		/* recv() calls that brought messages */
+	unsigned int	entries;	/* PASID entries */
+	unsigned int	flagged;	/* messages with NLM_F_DUMP_INTR */
+	bool		done_flagged;	/* the NLMSG_DONE among them */
+};
+
+/* A VM comes and goes: a forked child opens the device and exits */
+static void vm_comes_and_goes(void)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		tap_fail("fork: %s", errno_name(errno));
+		return;
+	}
+	if (!pid)
+		_exit(open(DEV_PATH, O_RDWR | O_CLOEXEC) < 0);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		tap_fail("the child VM did not open the device (status 0x%x)", st);
+}
+
+/*
+ * A PASID dump read one recv() at a time on a socket of its own; @between
+ * (unless NULL) runs after the first part.  False when the dump failed.
+ */
+static bool dump_by_parts(void (*between)(void), struct dump_read *r)
+{
+	static char rbuf[64 * 1024] __attribute__((aligned(8)));
+	char sbuf[NL_SBUF_SIZE] __attribute__((aligned(8)));
+	int sk = nl_socket_open();
+	bool ok = false;
+	size_t slen;
+
+	memset(r, 0, sizeof(*r));
+	if (sk < 0) {
+		tap_fail("netlink socket: %s", errno_name(-sk));
+		return false;
+	}
+	slen = nl_build(sbuf, nl_family, VFIO_PASID_CMD_PASID_GET, NLM_F_DUMP, 1,
+			NULL);
+	if (send(sk, sbuf, slen, 0) < 0) {
+		tap_fail("send of the dump: %s", errno_name(errno));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = recv(sk, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *nlh;
+		int len = n;
+
+		if (n < 0) {
+			tap_fail("recv of the dump: %s", errno_name(errno));
+			goto out;
+		}
+		if (r->parts++ == 0 && between)
+			between();
+		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			bool intr = nlh->nlmsg_flags & NLM_F_DUMP_INTR;
+
+			r->flagged += intr;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				int err;
+
+				r->done_flagged = intr;
+				nl_done_err(nlh, &err);
+				ok = !err;
+				if (err)
+					tap_fail("the dump ended with %s", errno_name(-err));
+				goto out;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				tap_fail("the dump failed: %s",
+					 errno_name(-((struct nlmsgerr *)NLMSG_DATA(nlh))->error));
+				goto out;
+			}
+			r->entries++;
+		}
+	}
+out:
+	close(sk);
+	return ok;
+}
+
+static void test_dump_intr(void)
+{
+	static uint32_t held[DUMP_PASIDS];
+	struct dump_read r;
+	int fd = dev_open();
+
+	if (fd < 0 || !EXPECT_QUOTA_SET(fd, DUMP_PASIDS) ||
+	    !alloc_n(fd, 1, PASID_LIMIT, DUMP_PASIDS, held))
+		return;
+
+	/* nothing changes: several parts, no flag */
+	if (dump_by_parts(NULL, &r)) {
+		EXPECT_TRUE(r.entries == DUMP_PASIDS, "%u entries, expected %u",
+			    r.entries, DUMP_PASIDS);
+		EXPECT_TRUE(r.parts >= 3, "the dump came in %u parts: too few for the test",
+			    r.parts);
+		EXPECT_TRUE(!r.flagged, "%u messages flagged NLM_F_DUMP_INTR in a quiet dump",
+			    r.flagged);
+	}
+
+	/* a VM comes and goes between the parts: the rest is flagged */
+	if (dump_by_parts(vm_comes_and_goes, &r)) {
+		EXPECT_TRUE(r.entries == DUMP_PASIDS, "%u entries, expected %u",
+			    r.entries, DUMP_PASIDS);
+		EXPECT_TRUE(r.flagged && r.done_flagged,
+			    "VM changes during the dump: %u messages flagged NLM_F_DUMP_INTR, "
+			    "NLMSG_DONE %s", r.flagged, r.done_flagged ? "flagged" : "not flagged");
+	}
+
+	/* and quiet again: the next dump is whole */
+	if (dump_by_parts(NULL, &r))
+		EXPECT_TRUE(!r.flagged, "%u messages flagged after the changes ended",
+			    r.flagged);
+	fd_close(fd);
+}
+
 static const struct test tests[] = {
 	{ "module: load refuses bad parameters", test_load_bad_params, NONE },
 	{ "module: load with defaults (backend=emulated)", test_load_default, NONE },
@@ -2966,6 +3094,8 @@ static const struct test tests[] = {
 	  test_log_refusals, MODULE },
 	{ "log: PASIDs of another allocator user: refused once each in the log, then quietly; given back, a VM gets them",
 	  test_log_other_user, MODULE },
+	{ "dump: 3000 PASIDs in several parts: NLM_F_DUMP_INTR only when a VM came or went "
+	  "between them", test_dump_intr, MODULE },
 	{ "balance: no VM, nothing in use, ALLOCATED == FREED + RECLAIMED", test_balance, MODULE },
 	{ "module: unload refused while a descriptor is open", test_unload_busy, MODULE },
 	{ "module: unload (defaults)", test_unload, MODULE },

@@ -90,7 +90,7 @@ load helpers
 	jq_is '.vm.pasids | type' array
 	jq_is '.vm.pasids | length' 1
 	ctl_as_nobody 1 -j vm show "$HOLD_VM"
-	assert_stderr "vfiopasidctl: vm show: VM $HOLD_VM: no such VM"
+	assert_stderr "vfiopasidctl: vm show: VM $HOLD_VM: no VM with this id (no such file or directory)"
 }
 
 @test "vm show of an unknown or ended VM: exit 1, in words, nothing on stdout" {

@@ -224,7 +224,7 @@ teardown_file() {
 	jq_is '.vm.vm_id' "$own_vm"
 	# root's VM does not exist for it, whichever way it asks
 	ctl_member 1 vm show "$root_vm"
-	assert_stderr "vfiopasidctl: vm show: VM $root_vm: no such VM"
+	assert_stderr "vfiopasidctl: vm show: VM $root_vm: no VM with this id (no such file or directory)"
 	ctl_member 1 vm show "pid:$root_pid"
 	assert_stderr_contains "no VM is owned by this pid"
 	ctl_member 1 pasid list "$root_vm"
@@ -280,13 +280,13 @@ teardown_file() {
 	# of that number finds it, and reports the pid as the namespace sees it
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare --pid --fork --mount-proc -- sh -c '
-		"$1" hold -n 1 </dev/null >"$2.hold" &
+		"$1" hold -n 1 -- sleep 60 >"$2.hold" &
 		h=$!
 		for i in $(seq 50); do [ -s "$2.hold" ] && break; sleep 0.1; done
 		"$1" -j vm show "pid:$h" >"$2"
 		echo "$h" >"$2.pid"
 		"$1" -j vm list >"$2.list"
-		kill "$h"; wait "$h"' sh "$CTL" "$out"
+		kill "$h"; wait "$h" || true' sh "$CTL" "$out"
 	local inner
 	inner=$(cat "$out.pid")
 	run jq -r '.vm.pid' "$out"

@@ -14,6 +14,7 @@
  * command word.  "help" never touches the module or netlink.
  */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,7 +367,16 @@ static int dispatch(struct ctx *ctx, const struct cmd *table,
 		 group ? " " : "", c->name);
 	if (c->sub)
 		return dispatch(ctx, c->sub, c, argc - 1, argv + 1);
-	ctx->cmd = strdup(name);
+	ctx->cmd = xstrdup(name);
+	/*
+	 * No command takes a negative number, and getopt would read "-1" as
+	 * option '1': say what it is, before the command parses (up to "--",
+	 * after which hold's COMMAND takes what it likes)
+	 */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (argv[i][0] == '-' && isdigit((unsigned char)argv[i][1]))
+			usage_die(ctx, "'%s': negative numbers are not taken",
+				  argv[i]);
 	return c->fn(ctx, argc, argv);
 }
 
@@ -380,8 +390,17 @@ static int cmd_help(struct ctx *ctx, int argc, char **argv)
 		print_global_help();
 	}
 	c = cmd_lookup(top_cmds, argv[1]);
-	if (!c || c == cmd_lookup(top_cmds, "help"))
+	if (!c)
 		usage_die(ctx, "unknown command '%s'", argv[1]);
+	if (c->fn == cmd_help) {
+		if (argc > 2)
+			usage_die(ctx, "too many arguments");
+		printf("Usage: %s help [COMMAND [SUBCOMMAND]]\n"
+		       "Show the commands of %s, of a group of commands, or the options of one\n"
+		       "command (the same as '%s COMMAND --help').\n",
+		       PROG_NAME, PROG_NAME, PROG_NAME);
+		return EXIT_OK;
+	}
 	if (c->sub && argc < 3) {
 		group_help(stdout, c);
 		return EXIT_OK;
@@ -395,12 +414,12 @@ static int cmd_help(struct ctx *ctx, int argc, char **argv)
 	args[0] = (char *)PROG_NAME;
 	args[1] = (char *)"--help";
 	args[2] = NULL;
-	ctx->cmd = c->sub ? strdup(argv[1]) : argv[1];
+	ctx->cmd = c->sub ? xstrdup(argv[1]) : argv[1];
 	if (c->sub) {
 		char name[128];
 
 		snprintf(name, sizeof(name), "%s %s", c->name, s->name);
-		ctx->cmd = strdup(name);
+		ctx->cmd = xstrdup(name);
 	}
 	return s->fn(ctx, 2, args);
 }
@@ -423,9 +442,5 @@ int vfiopasidctl_main(int argc, char **argv)
 	ret = dispatch(&ctx, top_cmds, NULL, argc - g.cmd_index,
 		       argv + g.cmd_index);
 	vnl_close(&ctx);
-	fflush(stdout);
-	if (ferror(stdout) && ret == EXIT_OK)
-		return fail(EXIT_FAIL, "writing the output: %s",
-			    "write error");
-	return ret;
+	return out_finish(ret);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vfiopasidctl.h"
 #include "error.h"
@@ -126,4 +127,87 @@ noreturn void usage_die(const struct ctx *ctx, const char *fmt, ...)
 	else
 		fail(0, "%s (try '%s --help')", msg, PROG_NAME);
 	exit(EXIT_USAGE);
+}
+
+noreturn void oom_die(void)
+{
+	fputs(PROG_NAME ": out of memory\n", stderr);
+	exit(EXIT_FAIL);
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		oom_die();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		oom_die();
+	return p;
+}
+
+/* --- standard output: a write that fails is told, with its errno --------- */
+
+static int out_errno;
+static bool out_told;
+
+static ssize_t out_write(void *cookie, const char *buf, size_t size)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (done < size) {
+		ssize_t n = write(STDOUT_FILENO, buf + done, size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (!out_errno)
+				out_errno = errno;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)size;
+}
+
+int out_finish(int status)
+{
+	char words[128];
+
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return status;
+	/* a reader that went away (SIGPIPE ignored) chose to stop reading */
+	if (out_errno == EPIPE || out_told)
+		return status;
+	out_told = true;
+	errno_words(out_errno ? out_errno : EIO, words, sizeof(words));
+	fail(0, "writing the output: %s", words);
+	return status ? status : EXIT_FAIL;
+}
+
+/* For the ways out through exit() (help, usage errors): the same check */
+static void out_at_exit(void)
+{
+	if (!out_told && out_finish(EXIT_OK) != EXIT_OK)
+		_exit(EXIT_FAIL);
+}
+
+void out_stream_init(void)
+{
+	static const cookie_io_functions_t io = { .write = out_write };
+	FILE *f = fopencookie(NULL, "w", io);
+
+	if (!f)
+		return;
+	setvbuf(f, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+	stdout = f;
+	atexit(out_at_exit);
 }

@@ -41,6 +41,21 @@ int fail_errno(int err, const char *extack, const char *hint,
 noreturn void usage_die(const struct ctx *ctx, const char *fmt, ...)
 	PRINTF(2, 3);
 
+/* "vfiopasidctl: out of memory", exit 1 */
+noreturn void oom_die(void);
+char *xstrdup(const char *s);
+void *xcalloc(size_t n, size_t size);
+
+/*
+ * Standard output through a stream that keeps the errno of a failed write:
+ * out_finish() flushes it and, when a write failed, says so in one line with
+ * the errno in words and turns a success @status into 1 (a reader that went
+ * away, EPIPE, is not told: it chose to stop).  The exit() paths are checked
+ * the same way.
+ */
+void out_stream_init(void);
+int out_finish(int status);
+
 /* "vfiopasidctl: warning: <fmt>": something went wrong, but we go on */
 void warn(const char *fmt, ...) PRINTF(1, 2);
 

@@ -5,8 +5,10 @@
  * Copyright (C) 2026 The vfio-pasid authors
  */
 #include "vfiopasidctl.h"
+#include "error.h"
 
 int main(int argc, char **argv)
 {
+	out_stream_init();
 	return vfiopasidctl_main(argc, argv);
 }

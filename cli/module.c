@@ -241,7 +241,7 @@ static int check_params(const struct ctx *ctx, struct kmod_module *mod,
 			continue;
 		if (!strcmp(key, "depends") && *val) {
 			free(*depends);
-			*depends = strdup(val);
+			*depends = xstrdup(val);
 		} else if (!strcmp(key, "parm")) {
 			size_t n = strcspn(val, ":");
 
@@ -288,7 +288,7 @@ static int check_params(const struct ctx *ctx, struct kmod_module *mod,
 static int load_depends(const struct ctx *ctx, struct kmod_ctx *k,
 			const char *depends)
 {
-	char *list = strdup(depends), *save = NULL;
+	char *list = xstrdup(depends), *save = NULL;
 	int ret = 0;
 
 	for (char *d = strtok_r(list, ",", &save); d && !ret;

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "vfiopasidctl.h"
+#include "error.h"
 #include "output.h"
 
 unsigned int out_table_buffer_rows = 1024;
@@ -104,8 +105,46 @@ static void put_json_string(FILE *f, const char *s)
 	json_object_put(tmp);
 }
 
-/* A scalar as text; lists of scalars joined by spaces */
-static void put_text_value(FILE *f, const json_object *o)
+/*
+ * A string as text.  As a field of a line (a table cell, an event's
+ * key=value, an item of a list): as it is when it is a plain word, else in
+ * double quotes, so that a value with spaces or quotes (a command name is
+ * whatever a process calls itself) stays one field.  As the rest of a
+ * "key: value" line, spaces need no quotes.  Either way '\\' and control
+ * characters are escaped as C does, so that a value is one line.
+ */
+static void put_text_string(FILE *f, const char *s, bool field)
+{
+	const unsigned char *p;
+	bool quote = false;
+
+	if (field) {
+		quote = !*s;
+		for (p = (const unsigned char *)s; *p && !quote; p++)
+			quote = *p <= ' ' || *p == '"' || *p == 0x7f;
+	}
+	if (quote)
+		fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\' || (quote && *p == '"')) {
+			fputc('\\', f);
+			fputc(*p, f);
+		} else if (*p == '\n') {
+			fputs("\\n", f);
+		} else if (*p == '\t') {
+			fputs("\\t", f);
+		} else if (*p < ' ' || *p == 0x7f) {
+			fprintf(f, "\\x%02x", *p);
+		} else {
+			fputc(*p, f);
+		}
+	}
+	if (quote)
+		fputc('"', f);
+}
+
+/* A scalar as text (@field: see above); lists of scalars joined by spaces */
+static void put_text_value(FILE *f, const json_object *o, bool field)
 {
 	if (!o) {
 		fputs("-", f);
@@ -116,7 +155,8 @@ static void put_text_value(FILE *f, const json_object *o)
 		fputs(json_object_get_boolean(o) ? "yes" : "no", f);
 		break;
 	case json_type_string:
-		fputs(json_object_get_string((json_object *)o), f);
+		put_text_string(f, json_object_get_string((json_object *)o),
+				field);
 		break;
 	case json_type_array: {
 		size_t n = json_object_array_length(o);
@@ -126,7 +166,7 @@ static void put_text_value(FILE *f, const json_object *o)
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				fputc(' ', f);
-			put_text_value(f, json_object_array_get_idx(o, i));
+			put_text_value(f, json_object_array_get_idx(o, i), true);
 		}
 		break;
 	}
@@ -144,7 +184,7 @@ static char *text_value(const json_object *o)
 
 	if (!f)
 		return NULL;
-	put_text_value(f, o);
+	put_text_value(f, o, true);
 	fclose(f);
 	return buf;
 }
@@ -259,8 +299,8 @@ static void table_init(struct table *t, FILE *f, int ind,
 	}
 	if (cols) {
 		for (size_t i = 0; i < n; i++) {
-			t->keys[i] = strdup(cols[i].key);
-			t->headers[i] = strdup(cols[i].header ? cols[i].header
+			t->keys[i] = xstrdup(cols[i].key);
+			t->headers[i] = xstrdup(cols[i].header ? cols[i].header
 							      : cols[i].key);
 		}
 	} else if (n) {
@@ -268,8 +308,8 @@ static void table_init(struct table *t, FILE *f, int ind,
 
 		json_object_object_foreach((json_object *)first, key, val) {
 			(void)val;
-			t->keys[i] = strdup(key);
-			t->headers[i++] = strdup(key);
+			t->keys[i] = xstrdup(key);
+			t->headers[i++] = xstrdup(key);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -325,7 +365,7 @@ static void table_print_row(struct table *t, const json_object *row)
 		json_object_object_get_ex(row, t->keys[i], &v);
 		cells[i] = text_value(v);
 		if (!cells[i])
-			cells[i] = strdup("");
+			cells[i] = xstrdup("");
 	}
 	table_line(t, cells);
 	for (size_t i = 0; i < t->ncols; i++)
@@ -416,7 +456,7 @@ static void text_block(FILE *f, const json_object *obj, int ind)
 		} else {
 			fprintf(f, "%*s%s:%*s ", ind, "", key,
 				width - (int)strlen(key) - 1, "");
-			put_text_value(f, val);
+			put_text_value(f, val, false);
 			fputc('\n', f);
 		}
 	}
@@ -443,7 +483,7 @@ void out_text(FILE *f, const json_object *o)
 	if (json_object_is_type(o, json_type_object))
 		text_block(f, o, 0);
 	else {
-		put_text_value(f, o);
+		put_text_value(f, o, false);
 		fputc('\n', f);
 	}
 }
@@ -467,21 +507,18 @@ void out_event(const struct ctx *ctx, const json_object *ev)
 		return;
 	}
 	if (json_object_object_get_ex(ev, "time", &v)) {
-		put_text_value(stdout, v);
+		put_text_value(stdout, v, true);
 		fputc(' ', stdout);
 	}
 	if (json_object_object_get_ex(ev, "event", &v))
-		put_text_value(stdout, v);
+		put_text_value(stdout, v, true);
 	json_object_object_foreach((json_object *)ev, key, val) {
 		char *s;
 
 		if (!strcmp(key, "time") || !strcmp(key, "event"))
 			continue;
 		s = text_value(val);
-		if (s && strpbrk(s, " \t"))
-			printf(" %s=\"%s\"", key, s);
-		else
-			printf(" %s=%s", key, s ? s : "");
+		printf(" %s=%s", key, s ? s : "");
 		free(s);
 	}
 	fputc('\n', stdout);

@@ -20,7 +20,8 @@ int parse_u32(const char *s, uint32_t *out)
 
 	if (!s || !*s)
 		return -EINVAL;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+	/* hexadecimal as "0x" only: "0X" and signs are not numbers here */
+	if (p[0] == '0' && p[1] == 'x') {
 		base = 16;
 		p += 2;
 		if (!*p)

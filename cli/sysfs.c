@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfiopasidctl.h"
+#include "error.h"
 #include "sysfs.h"
 
 char *read_trimmed(const char *path)
@@ -29,7 +31,7 @@ char *read_trimmed(const char *path)
 	buf[n] = '\0';
 	while (n && isspace((unsigned char)buf[n - 1]))
 		buf[--n] = '\0';
-	return strdup(buf);
+	return xstrdup(buf);
 }
 
 static int not_hidden(const struct dirent *de)

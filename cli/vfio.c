@@ -76,7 +76,7 @@ static char *link_base(const char *dir, const char *name)
 		return NULL;
 	target[n] = '\0';
 	slash = strrchr(target, '/');
-	return strdup(slash ? slash + 1 : target);
+	return xstrdup(slash ? slash + 1 : target);
 }
 
 /* The unit of the device at @real, or of its nearest ancestor with one */
@@ -128,7 +128,7 @@ json_object *iommu_group_devices_json(const char *sysfs, uint32_t group)
 				if (slash) {
 					*slash = '\0';
 					slash = strrchr(real, '/');
-					parent = strdup(slash ? slash + 1 : real);
+					parent = xstrdup(slash ? slash + 1 : real);
 				}
 			}
 		}

@@ -146,6 +146,14 @@ static void test_usage(void)
 	USAGE("caps: --group without N", "caps", "--group");
 	USAGE("caps: garbage --group", "caps", "--group", "x");
 	USAGE("caps: negative --group", "caps", "--group", "-1");
+	USAGE("numbers: 0X is not a hexadecimal prefix", "quota", "set", "1", "0X10");
+	USAGE("numbers: 0X in a VM id", "vm", "show", "0X1");
+	USAGE("numbers: 0X in pid:PID", "quota", "get", "pid:0X1");
+	USAGE("numbers: 0X in --count", "hold", "-n", "0X3");
+	USAGE("numbers: a negative VM", "vm", "show", "-1");
+	USAGE("numbers: a negative default quota", "quota", "default", "-5");
+	USAGE("numbers: a negative VM to list", "pasid", "list", "-3");
+	USAGE("help help with an argument", "help", "help", "x");
 	USAGE("caps: the same group twice", "caps", "--group", "7",
 	      "--group", "7");
 	USAGE("caps: extra argument", "caps", "7");
@@ -210,6 +218,15 @@ static void test_help(void)
 	r = run("help", NULL);
 	OK(r.status == 0 && strstr(r.out, "Commands:") &&
 	   strstr(r.out, "module load"), "help works without the module");
+	done(&r);
+	r = run("help", "help", NULL);
+	OK(r.status == 0 && strstr(r.out, "Usage: vfiopasidctl help [COMMAND") &&
+	   !*r.err, "help help says what help does, exits 0");
+	done(&r);
+	r = run("quota", "set", "1", "-5", NULL);
+	OK(r.status == EXIT_USAGE &&
+	   strstr(r.err, "'-5': negative numbers are not taken"),
+	   "a negative number is named as one, not as an unknown option");
 	done(&r);
 	r = run("help", "vm", NULL);
 	OK(r.status == 0 && strstr(r.out, "vm show VM") &&

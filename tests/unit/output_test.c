@@ -234,6 +234,33 @@ static void test_text(void)
 	       "a list of numbers prints on one line");
 	free(s);
 	json_object_put(o);
+	/* a cell with spaces, quotes, a backslash or a newline stays one field */
+	o = json_object_new_object();
+	v = json_object_new_array();
+	json_object_array_add(v, vm_row(1, 100, "my vm", 1000, 0));
+	json_object_array_add(v, vm_row(2, 200, "say \"hi\"", 1000, 0));
+	json_object_array_add(v, vm_row(3, 300, "a\\b\nc", 1000, 0));
+	json_object_array_add(v, vm_row(4, 400, "", 1000, 0));
+	json_object_object_add(o, "vms", v);
+	s = to_text(o);
+	EQ_STR(s, "VM_ID  PID  COMM          QUOTA  COUNT  BOUND\n"
+		  "    1  100  \"my vm\"        1000      0  no\n"
+		  "    2  200  \"say \\\"hi\\\"\"   1000      0  no\n"
+		  "    3  300  \"a\\\\b\\nc\"      1000      0  no\n"
+		  "    4  400  \"\"             1000      0  no\n",
+	       "table cells quoted or escaped as C does");
+	free(s);
+	json_object_put(o);
+
+	/* the rest of a key: value line needs no quotes, but stays one line */
+	o = json_object_new_object();
+	json_object_object_add(o, "reason", jstr("no nesting on 6.1"));
+	json_object_object_add(o, "comm", jstr("two\nlines\t\x01"));
+	s = to_text(o);
+	EQ_STR(s, "reason: no nesting on 6.1\ncomm:   two\\nlines\\t\\x01\n",
+	       "a value line: spaces as they are, control characters escaped");
+	free(s);
+	json_object_put(o);
 }
 
 /* The same rows streamed and built whole must print the same */

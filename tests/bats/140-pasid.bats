@@ -81,6 +81,35 @@ load helpers
 	assert [ "${stderr_lines[-1]}" -lt 20000 ]
 }
 
+# shellcheck disable=SC2154 # stderr: set by run
+@test "pasid list while VMs come and go: printed whole, then it says the list may be torn, exit 1" {
+	module_load default_quota=1048575
+	start_hold -n 100000
+	# a loop of VMs that come and go, while the long dump is read
+	local stop=$BATS_TEST_TMPDIR/stop churn i
+	(while [[ ! -e $stop ]]; do "$CTL" hold -n 1 </dev/null >/dev/null 2>&1; done) 3>&- &
+	churn=$!
+	local torn=0
+	for ((i = 0; i < 3 && !torn; i++)); do
+		run --separate-stderr "$CTL" -j pasid list
+		if ((status == 1)); then
+			torn=1
+			assert_equal "$stderr" "vfiopasidctl: pasid list: the list changed while it was read (VMs, groups or limits came or went), so it may miss or repeat entries: run the command again (resource temporarily unavailable)"
+			# what came is still one whole JSON document
+			jq -e '.pasids | length >= 100000' <<<"$output" >/dev/null ||
+				fail "the torn list is not a whole document"
+		else
+			assert_success
+		fi
+	done
+	touch "$stop"
+	wait "$churn"
+	((torn)) || fail "three dumps of 100000 PASIDs while VMs came and went: none was flagged"
+	# quiet again: whole, exit 0
+	ctl -j pasid list
+	jq_is '.pasids | length' 100000
+}
+
 @test "pasid: usage errors exit 2" {
 	ctl 2 pasid
 	ctl 2 pasid lis

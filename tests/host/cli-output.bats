@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # stderr: set by run --separate-stderr
 # The CLI's standard output: a write that fails is told in one line with its
 # errno in words and exit 1, on every way out (a command, --help, help); a
 # reader that goes away with SIGPIPE ignored is not an error.  Runs on the
@@ -36,6 +37,7 @@ setup() {
 
 @test "a reader that goes away, SIGPIPE ignored: exit 0, nothing said" {
 	# the reader is gone before the CLI writes a byte
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	run --separate-stderr bash -c 'trap "" PIPE; { sleep 0.3; "$1" status; } | true
 		echo "${PIPESTATUS[0]}"' sh "$CTL"
 	assert_success

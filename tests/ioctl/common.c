@@ -753,6 +753,26 @@ bool check_ioctl_at(int line, int expected, int fd, unsigned long cmd,
 
 static struct child *children[MAX_CHILDREN];
 
+int run_in_child(int (*fn)(void *arg), void *arg)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		tap_fail("fork: %s", errno_name(errno));
+		return -1;
+	}
+	if (!pid)
+		_exit(fn(arg) & 0xff);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
+		tap_fail("a child did not exit (status 0x%x)", st);
+		return -1;
+	}
+	return WEXITSTATUS(st);
+}
+
 bool child_start(struct child *c, child_fn_t fn, void *arg)
 {
 	int sv[2], i;

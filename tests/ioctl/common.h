@@ -288,6 +288,14 @@ struct child {
 typedef void (*child_fn_t)(int sock, void *arg);
 
 /*
+ * Run @fn(@arg) in a forked child, whose exit status is what it returns
+ * (0..254); that status, or -1 (and the test failed) when the child could
+ * not run or did not exit.  For a short act of another process (another
+ * VM): the child keeps the descriptors it inherits.
+ */
+int run_in_child(int (*fn)(void *arg), void *arg);
+
+/*
  * Fork a child that runs @fn(sock, arg) and exits.  It dies with us, and
  * closes the descriptors we track first (they are our VM, not its own).
  */

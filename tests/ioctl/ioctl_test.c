@@ -2946,22 +2946,19 @@ struct dump_read {
 	unsigned int	flagged;	/* messages with NLM_F_DUMP_INTR */
 };
 
+static int child_open(void *arg)
+{
+	(void)arg;
+	return open(DEV_PATH, O_RDWR | O_CLOEXEC) < 0;
+}
+
 /* A VM comes and goes: a forked child opens the device and exits */
 static void vm_comes_and_goes(void)
 {
-	pid_t pid;
-	int st;
+	int ret = run_in_child(child_open, NULL);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		tap_fail("fork: %s", errno_name(errno));
-		return;
-	}
-	if (!pid)
-		_exit(open(DEV_PATH, O_RDWR | O_CLOEXEC) < 0);
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
-		tap_fail("the child VM did not open the device (status 0x%x)", st);
+	if (ret > 0)
+		tap_fail("the child VM did not open the device");
 }
 
 /*

@@ -2033,38 +2033,30 @@ static void test_detach_by_id(void)
 	fd_close(fd);
 }
 
+/* A VM of the child's own attaches the group file *@arg (inherited) */
+static int child_attach(void *arg)
+{
+	struct vfio_pasid_group g = {
+		.argsz = sizeof(g), .group_fd = *(int *)arg,
+	};
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return 255;
+	return ioctl(fd, VFIO_PASID_ATTACH_GROUP, &g) ? errno : 0;
+}
+
 /*
- * In a forked child, a VM of its own: attach @gfd (inherited); the errno
- * (0 on success) is the exit status.  The child's VM ends with it.
+ * Another VM, in a forked child, attaches @gfd: the errno (0 on success);
+ * the child's VM ends with it
  */
 static int attach_in_child(int gfd)
 {
-	struct vfio_pasid_group g = {
-		.argsz = sizeof(g), .group_fd = gfd,
-	};
-	pid_t pid;
-	int st;
+	int ret = run_in_child(child_attach, &gfd);
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		tap_fail("fork: %s", errno_name(errno));
-		return -1;
-	}
-	if (!pid) {
-		int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-
-		if (fd < 0)
-			_exit(255);
-		_exit(ioctl(fd, VFIO_PASID_ATTACH_GROUP, &g) ? errno : 0);
-	}
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
-		tap_fail("the child of the attach did not exit (status 0x%x)", st);
-		return -1;
-	}
-	if (WEXITSTATUS(st) == 255)
+	if (ret == 255)
 		tap_fail("the child could not open %s", DEV_PATH);
-	return WEXITSTATUS(st);
+	return ret;
 }
 
 static void test_attach_exclusive(void)

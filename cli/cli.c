@@ -78,6 +78,8 @@ const struct cmd top_cmds[] = {
 	  "PASID limits per cgroup v2" },
 	{ "reclaimed", cmd_reclaimed, NULL, "[--vm VM] | --clear",
 	  "the reclaim log" },
+	{ "metrics", cmd_metrics, NULL, "[--output FILE]",
+	  "the metrics, in the Prometheus text format" },
 	{ "monitor", cmd_monitor, NULL, "",
 	  "print events until interrupted" },
 	{ "hold", cmd_hold, NULL,

@@ -17,6 +17,8 @@
 #include <json.h>
 #include <netlink/attr.h>
 
+#include <linux/vfio_pasid_netlink.h>
+
 #include "output.h"
 #include "parse.h"
 
@@ -121,6 +123,26 @@ int nl_failure(struct ctx *ctx, int err, const char *hint, const char *fmt,
 
 /* The failure of a request about VM @vm_id: ENOENT is "no such VM" */
 int vm_failure(struct ctx *ctx, int err, uint32_t vm_id);
+
+/*
+ * What STATS_GET says (status.c): the pool, the counts and the totals, by
+ * attribute.  An attribute is either a u32 or a u64 one; has[] says which
+ * ones the module sent.
+ */
+struct stats {
+	bool		ok;
+	uint32_t	u32[VFIO_PASID_A_MAX + 1];
+	uint64_t	u64[VFIO_PASID_A_MAX + 1];
+	bool		has[VFIO_PASID_A_MAX + 1];
+	char		backend[64];
+	json_object	*nesting;	/* backend_nesting_obj(), owned */
+};
+
+/*
+ * Fill @st from STATS_GET (needs vnl_open() or vnl_try_open() first); 0 or
+ * a positive errno, st->ok false then.  The caller puts st->nesting.
+ */
+int stats_fetch(struct ctx *ctx, struct stats *st);
 
 /* The pool size from STATS_GET, 0 when unknown */
 uint32_t pool_size(struct ctx *ctx);

@@ -8,6 +8,7 @@
  * family not registered, device node missing) is left out, not an error.
  */
 #include <argp.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,6 @@
 #include "nl.h"
 #include "objects.h"
 #include "output.h"
-
-struct stats {
-	bool		ok;
-	uint32_t	u32[VFIO_PASID_A_MAX + 1];
-	uint64_t	u64[VFIO_PASID_A_MAX + 1];
-	bool		has[VFIO_PASID_A_MAX + 1];
-	char		backend[64];
-	json_object	*nesting;	/* backend_nesting_obj(), owned */
-};
 
 static const int stat_u32[] = {
 	VFIO_PASID_A_POOL_MIN, VFIO_PASID_A_POOL_MAX, VFIO_PASID_A_POOL_SIZE,
@@ -80,6 +72,20 @@ static int stats_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	json_object_put(st->nesting);
 	st->nesting = backend_nesting_obj(tb);
 	return 0;
+}
+
+int stats_fetch(struct ctx *ctx, struct stats *st)
+{
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = vnl_exec(ctx, vnl_msg_new(ctx, VFIO_PASID_CMD_STATS_GET, false),
+		       stats_cb, st);
+	if (!err && !st->ok)
+		err = EPROTO;
+	if (err)
+		st->ok = false;
+	return err;
 }
 
 struct committed {
@@ -154,9 +160,7 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 	state = mod_state();
 	present = !stat(ctx->device, &sb) && S_ISCHR(sb.st_mode);
 	if (state != MOD_NOT_LOADED && vnl_try_open(ctx)) {
-		if (vnl_exec(ctx, vnl_msg_new(ctx, VFIO_PASID_CMD_STATS_GET,
-					    false), stats_cb, &st))
-			st.ok = false;
+		stats_fetch(ctx, &st);
 		have_vms = !vnl_exec(ctx, vnl_msg_new(ctx, VFIO_PASID_CMD_VM_GET,
 						    true), vm_sum_cb, &com);
 	}

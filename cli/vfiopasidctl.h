@@ -105,6 +105,7 @@ int cmd_limit_list(struct ctx *ctx, int argc, char **argv);
 int cmd_pasid_list(struct ctx *ctx, int argc, char **argv);
 int cmd_reclaimed(struct ctx *ctx, int argc, char **argv);
 int cmd_monitor(struct ctx *ctx, int argc, char **argv);
+int cmd_metrics(struct ctx *ctx, int argc, char **argv);
 int cmd_hold(struct ctx *ctx, int argc, char **argv);
 
 #endif /* VFIOPASIDCTL_H */

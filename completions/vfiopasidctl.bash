@@ -4,7 +4,8 @@
 # Commands, subcommands and options; VM ids and pid:PID from the running
 # system ("vfiopasidctl -j vm list"), VFIO groups from /dev/vfio/[0-9]* for
 # "caps --group" and "hold --group", module parameters for "module load",
-# cgroup v2 paths (from the cgroup2 mount) for "limit set" and "limit del".
+# cgroup v2 paths (from the cgroup2 mount) for "limit set" and "limit del",
+# files for "metrics --output".
 
 # VM ids and pid:PID of the running VMs
 _vfiopasidctl_vms() {
@@ -103,7 +104,7 @@ _vfiopasidctl() {
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$global_opts" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed monitor hold module help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed metrics monitor hold module help" -- "$cur")
 		fi
 		return
 	fi
@@ -132,7 +133,7 @@ _vfiopasidctl() {
 	case $cmd in
 	help)
 		if ((cword == cmd_at + 1)); then
-			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed monitor hold module" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed metrics monitor hold module" -- "$cur")
 		fi
 		return
 		;;
@@ -146,6 +147,16 @@ _vfiopasidctl() {
 			return
 		fi
 		mapfile -t COMPREPLY < <(compgen -W "--group $out_opts" -- "$cur")
+		return
+		;;
+	metrics)
+		case $prev in
+		-o | --output)
+			_vfiopasidctl_files
+			return
+			;;
+		esac
+		mapfile -t COMPREPLY < <(compgen -W "-o --output $out_opts" -- "$cur")
 		return
 		;;
 	reclaimed)

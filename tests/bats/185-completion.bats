@@ -21,9 +21,9 @@ offers() {
 
 @test "completion: the commands, and the global options" {
 	run offers ""
-	assert_output "$(printf '%s\n' caps help hold limit module monitor pasid quota reclaimed status vm)"
+	assert_output "$(printf '%s\n' caps help hold limit metrics module monitor pasid quota reclaimed status vm)"
 	run offers "m"
-	assert_output "$(printf '%s\n' module monitor)"
+	assert_output "$(printf '%s\n' metrics module monitor)"
 	run offers "-"
 	assert_line --json
 	assert_line --pretty
@@ -68,6 +68,12 @@ offers() {
 	assert_output --file
 	run offers "vm list --p"
 	assert_output --pretty
+	run offers "metrics -"
+	for o in -o --output --json --pretty --help; do
+		assert_line -- "$o"
+	done
+	run offers "metrics --output COPY"
+	assert_output COPYING
 }
 
 @test "completion: VM ids and pid:PID of the running VMs" {

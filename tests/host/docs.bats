@@ -70,7 +70,7 @@ help_options() {
 @test "vfiopasidctl(8) names every option of every command" {
 	local c opts=()
 	mapfile -t -O "${#opts[@]}" opts < <(help_options "$CTL")
-	for c in status caps monitor hold reclaimed "vm list" "vm show" \
+	for c in status caps monitor metrics hold reclaimed "vm list" "vm show" \
 		"quota get" "quota set" "quota default" "pasid list" \
 		"module show" "module load" "module unload"; do
 		# shellcheck disable=SC2086 # the command's words

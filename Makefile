@@ -100,10 +100,11 @@ BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR := $(PREFIX)/share/zsh/vendor-completions
 MODDIR := /lib/modules/$(KVER)/extra
 INSTALLED_CLI := $(BINDIR)/vfiopasidctl $(MANDIR)/man8/vfiopasidctl.8 \
-	$(MANDIR)/man4/vfio_pasid.4 $(BASHCOMPDIR)/vfiopasidctl \
-	$(ZSHCOMPDIR)/_vfiopasidctl
+	$(MANDIR)/man4/vfio_pasid.4 $(MANDIR)/man5/vfio-pasid.conf.5 \
+	$(BASHCOMPDIR)/vfiopasidctl $(ZSHCOMPDIR)/_vfiopasidctl
 INSTALLED_HEADERS := $(INCDIR)/vfio_pasid.h $(INCDIR)/vfio_pasid_netlink.h
-INSTALLED_CONFIG := $(UDEVRULESDIR)/60-vfio-pasid.rules $(MODPROBEDIR)/vfio-pasid.conf
+INSTALLED_CONFIG := $(UDEVRULESDIR)/60-vfio-pasid.rules \
+	$(UDEVRULESDIR)/90-vfio-pasid-config.rules $(MODPROBEDIR)/vfio-pasid.conf
 INSTALLED_MODULE := $(MODDIR)/vfio_pasid.ko
 
 # install = install-cli + install-headers + install-config + install-module;
@@ -114,6 +115,7 @@ install-cli: cli
 	install -D -m 0755 cli/vfiopasidctl $(DESTDIR)$(BINDIR)/vfiopasidctl
 	install -D -m 0644 man/vfiopasidctl.8 $(DESTDIR)$(MANDIR)/man8/vfiopasidctl.8
 	install -D -m 0644 man/vfio_pasid.4 $(DESTDIR)$(MANDIR)/man4/vfio_pasid.4
+	install -D -m 0644 man/vfio-pasid.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-pasid.conf.5
 	install -D -m 0644 completions/vfiopasidctl.bash \
 		$(DESTDIR)$(BASHCOMPDIR)/vfiopasidctl
 	install -D -m 0644 completions/_vfiopasidctl \
@@ -125,9 +127,14 @@ install-headers:
 	install -D -m 0644 driver/include/uapi/linux/vfio_pasid_netlink.h \
 		$(DESTDIR)$(INCDIR)/vfio_pasid_netlink.h
 
+# The rule that applies /etc/vfio-pasid.conf when the module loads runs the
+# CLI of the same PREFIX (install-cli).
 install-config:
 	install -D -m 0644 packaging/udev/60-vfio-pasid.rules \
 		$(DESTDIR)$(UDEVRULESDIR)/60-vfio-pasid.rules
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/udev/90-vfio-pasid-config.rules.in \
+		>$(DESTDIR)$(UDEVRULESDIR)/90-vfio-pasid-config.rules
+	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/90-vfio-pasid-config.rules
 	install -D -m 0644 packaging/modprobe.d/vfio-pasid.conf \
 		$(DESTDIR)$(MODPROBEDIR)/vfio-pasid.conf
 

@@ -56,6 +56,14 @@ static const struct cmd limit_cmds[] = {
 	{ 0 }
 };
 
+static const struct cmd config_cmds[] = {
+	{ "show", cmd_config_show, NULL, "",
+	  "print the policy in force as a policy file" },
+	{ "apply", cmd_config_apply, NULL, "[--keep] [FILE]",
+	  "apply a policy file, all or nothing" },
+	{ 0 }
+};
+
 static const struct cmd module_cmds[] = {
 	{ "show", cmd_module_show, NULL, "",
 	  "state, version, parameters, file" },
@@ -76,6 +84,8 @@ const struct cmd top_cmds[] = {
 	{ "pasid", NULL, pasid_cmds, "list [VM]", "the PASIDs" },
 	{ "limit", NULL, limit_cmds, "set CGROUP N | del CGROUP | list",
 	  "PASID limits per cgroup v2" },
+	{ "config", NULL, config_cmds, "show | apply [--keep] [FILE]",
+	  "the policy file: default quota and limits" },
 	{ "reclaimed", cmd_reclaimed, NULL, "[--vm VM] | --clear",
 	  "the reclaim log" },
 	{ "metrics", cmd_metrics, NULL, "[--output FILE]",

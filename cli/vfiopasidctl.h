@@ -102,6 +102,8 @@ int cmd_quota_default(struct ctx *ctx, int argc, char **argv);
 int cmd_limit_set(struct ctx *ctx, int argc, char **argv);
 int cmd_limit_del(struct ctx *ctx, int argc, char **argv);
 int cmd_limit_list(struct ctx *ctx, int argc, char **argv);
+int cmd_config_show(struct ctx *ctx, int argc, char **argv);
+int cmd_config_apply(struct ctx *ctx, int argc, char **argv);
 int cmd_pasid_list(struct ctx *ctx, int argc, char **argv);
 int cmd_reclaimed(struct ctx *ctx, int argc, char **argv);
 int cmd_monitor(struct ctx *ctx, int argc, char **argv);

@@ -5,7 +5,7 @@
 # system ("vfiopasidctl -j vm list"), VFIO groups from /dev/vfio/[0-9]* for
 # "caps --group" and "hold --group", module parameters for "module load",
 # cgroup v2 paths (from the cgroup2 mount) for "limit set" and "limit del",
-# files for "metrics --output".
+# files for "metrics --output", policy files for "config apply".
 
 # VM ids and pid:PID of the running VMs
 _vfiopasidctl_vms() {
@@ -104,7 +104,7 @@ _vfiopasidctl() {
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$global_opts" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed metrics monitor hold module help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit config reclaimed metrics monitor hold module help" -- "$cur")
 		fi
 		return
 	fi
@@ -112,11 +112,12 @@ _vfiopasidctl() {
 	# the subcommand of a group, and the arguments after it
 	local -a args=()
 	case $cmd in
-	vm | quota | pasid | limit | module)
+	vm | quota | pasid | limit | config | module)
 		if ((cword == cmd_at + 1)); then
 			case $cmd in
 			vm) mapfile -t COMPREPLY < <(compgen -W "list show help" -- "$cur") ;;
 			limit) mapfile -t COMPREPLY < <(compgen -W "set del list help" -- "$cur") ;;
+			config) mapfile -t COMPREPLY < <(compgen -W "show apply help" -- "$cur") ;;
 			quota) mapfile -t COMPREPLY < <(compgen -W "get set default help" -- "$cur") ;;
 			pasid) mapfile -t COMPREPLY < <(compgen -W "list help" -- "$cur") ;;
 			module) mapfile -t COMPREPLY < <(compgen -W "show load unload help" -- "$cur") ;;
@@ -133,7 +134,7 @@ _vfiopasidctl() {
 	case $cmd in
 	help)
 		if ((cword == cmd_at + 1)); then
-			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit reclaimed metrics monitor hold module" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "status caps vm quota pasid limit config reclaimed metrics monitor hold module" -- "$cur")
 		fi
 		return
 		;;
@@ -193,6 +194,7 @@ _vfiopasidctl() {
 	if [[ $cur == -* ]]; then
 		local opts=$out_opts
 		[[ $cmd/$sub == module/load ]] && opts="--file $opts"
+		[[ $cmd/$sub == config/apply ]] && opts="--keep $opts"
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		return
 	fi
@@ -206,6 +208,11 @@ _vfiopasidctl() {
 	limit/set | limit/del)
 		if ((${#args[@]} == 0)); then
 			_vfiopasidctl_reply "$(_vfiopasidctl_cgroups)"
+		fi
+		;;
+	config/apply)
+		if ((${#args[@]} == 0)); then
+			_vfiopasidctl_files
 		fi
 		;;
 	module/load)

@@ -21,9 +21,11 @@ offers() {
 
 @test "completion: the commands, and the global options" {
 	run offers ""
-	assert_output "$(printf '%s\n' caps help hold limit metrics module monitor pasid quota reclaimed status vm)"
+	assert_output "$(printf '%s\n' caps config help hold limit metrics module monitor pasid quota reclaimed status vm)"
 	run offers "m"
 	assert_output "$(printf '%s\n' metrics module monitor)"
+	run offers "c"
+	assert_output "$(printf '%s\n' caps config)"
 	run offers "-"
 	assert_line --json
 	assert_line --pretty
@@ -38,7 +40,7 @@ offers() {
 	assert_output quota
 }
 
-@test "completion: the subcommands of vm, quota, pasid and module" {
+@test "completion: the subcommands of vm, quota, pasid, config and module" {
 	run offers "vm "
 	assert_output "$(printf '%s\n' help list show)"
 	run offers "quota "
@@ -49,6 +51,10 @@ offers() {
 	assert_output "$(printf '%s\n' help load show unload)"
 	run offers "module u"
 	assert_output unload
+	run offers "config "
+	assert_output "$(printf '%s\n' apply help show)"
+	run offers "help co"
+	assert_output config
 }
 
 @test "completion: the options of each command" {
@@ -74,6 +80,21 @@ offers() {
 	done
 	run offers "metrics --output COPY"
 	assert_output COPYING
+	run offers "config apply --"
+	assert_output "$(printf '%s\n' --help --json --keep --pretty --usage)"
+	run offers "config show --"
+	refute_line --keep
+}
+
+@test "completion: config apply completes one policy file, config show none" {
+	run offers "config apply packaging/udev/90-"
+	assert_output packaging/udev/90-vfio-pasid-config.rules.in
+	run offers "config apply --keep packaging/udev/90-"
+	assert_output packaging/udev/90-vfio-pasid-config.rules.in
+	run offers "config apply COPYING "
+	assert_output ""
+	run offers "config show "
+	assert_output ""
 }
 
 @test "completion: VM ids and pid:PID of the running VMs" {

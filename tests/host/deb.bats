@@ -46,12 +46,13 @@ files() {
 		"vfiopasidctl_${VERSION}-1_${ARCH}.deb")"
 }
 
-@test "vfio-pasid-dkms: the module source under /usr/src, registered with DKMS; the udev rule and modprobe.d example" {
+@test "vfio-pasid-dkms: the module source under /usr/src, registered with DKMS; the udev rules and modprobe.d example" {
 	local expected f
 	expected=$(dkms_src_files | sed "s|^|rw-r--r-- usr/src/vfio-pasid-$VERSION/|")
 	expected=$(printf '%s\n' "$expected" \
 		'rw-r--r-- etc/modprobe.d/vfio-pasid.conf' \
-		'rw-r--r-- lib/udev/rules.d/60-vfio-pasid.rules' | sort -k 2)
+		'rw-r--r-- lib/udev/rules.d/60-vfio-pasid.rules' \
+		'rw-r--r-- lib/udev/rules.d/90-vfio-pasid-config.rules' | sort -k 2)
 	assert_equal "$(files vfio-pasid-dkms)" "$expected"
 	f=$(deb vfio-pasid-dkms)
 	run dpkg-deb -f "$f" Architecture Depends
@@ -72,13 +73,17 @@ files() {
 	cmp "$TOP/dkms.conf" "$BATS_TEST_TMPDIR/x/usr/src/vfio-pasid-$VERSION/dkms.conf"
 	cmp "$TOP/driver/main.c" "$BATS_TEST_TMPDIR/x/usr/src/vfio-pasid-$VERSION/driver/main.c"
 	cmp "$TOP/packaging/udev/60-vfio-pasid.rules" "$BATS_TEST_TMPDIR/x/lib/udev/rules.d/60-vfio-pasid.rules"
+	# the config rule runs the packaged CLI
+	sed 's|@BINDIR@|/usr/bin|g' "$TOP/packaging/udev/90-vfio-pasid-config.rules.in" |
+		cmp - "$BATS_TEST_TMPDIR/x/lib/udev/rules.d/90-vfio-pasid-config.rules"
 }
 
-@test "vfiopasidctl: the program, both manual pages and the completions; it runs" {
+@test "vfiopasidctl: the program, its manual pages and the completions; it runs" {
 	assert_equal "$(files vfiopasidctl)" "$(printf '%s\n' \
 		'rwxr-xr-x usr/bin/vfiopasidctl' \
 		'rw-r--r-- usr/share/bash-completion/completions/vfiopasidctl' \
 		'rw-r--r-- usr/share/man/man4/vfio_pasid.4.gz' \
+		'rw-r--r-- usr/share/man/man5/vfio-pasid.conf.5.gz' \
 		'rw-r--r-- usr/share/man/man8/vfiopasidctl.8.gz' \
 		'rw-r--r-- usr/share/zsh/vendor-completions/_vfiopasidctl')"
 	local f

@@ -19,7 +19,9 @@ setup_file() {
 	TEXT4=$BATS_FILE_TMPDIR/vfio_pasid.4.txt
 	MANWIDTH=400 mandoc -T ascii -O width=400 "$TOP/man/vfiopasidctl.8" | col -b >"$TEXT8"
 	MANWIDTH=400 mandoc -T ascii -O width=400 "$TOP/man/vfio_pasid.4" | col -b >"$TEXT4"
-	export TOP CTL HDR NLHDR TEXT8 TEXT4
+	TEXT5=$BATS_FILE_TMPDIR/vfio-pasid.conf.5.txt
+	MANWIDTH=400 mandoc -T ascii -O width=400 "$TOP/man/vfio-pasid.conf.5" | col -b >"$TEXT5"
+	export TOP CTL HDR NLHDR TEXT8 TEXT4 TEXT5
 	[[ -x $CTL ]] || {
 		echo "cli/vfiopasidctl is not built: run 'make cli'" >&2
 		return 1
@@ -49,7 +51,8 @@ help_options() {
 }
 
 @test "the man pages are mandoc -Tlint clean" {
-	run mandoc -T lint -W warning "$TOP/man/vfiopasidctl.8" "$TOP/man/vfio_pasid.4"
+	run mandoc -T lint -W warning "$TOP/man/vfiopasidctl.8" "$TOP/man/vfio_pasid.4" \
+		"$TOP/man/vfio-pasid.conf.5"
 	assert_success
 	assert_output ""
 }
@@ -72,7 +75,8 @@ help_options() {
 	mapfile -t -O "${#opts[@]}" opts < <(help_options "$CTL")
 	for c in status caps monitor metrics hold reclaimed "vm list" "vm show" \
 		"quota get" "quota set" "quota default" "pasid list" \
-		"module show" "module load" "module unload"; do
+		"module show" "module load" "module unload" "limit set" "limit del" \
+		"limit list" "config show" "config apply"; do
 		# shellcheck disable=SC2086 # the command's words
 		mapfile -t -O "${#opts[@]}" opts < <(help_options "$CTL" $c)
 	done
@@ -138,8 +142,20 @@ help_options() {
 		assert_success
 	fi
 	local c
-	for c in status caps vm quota pasid limit reclaimed monitor hold module help; do
+	for c in status caps vm quota pasid limit config reclaimed monitor hold module help; do
 		grep -qw -- "$c" "$TOP/completions/vfiopasidctl.bash" || fail "bash completion lacks $c"
 		grep -qw -- "$c" "$TOP/completions/_vfiopasidctl" || fail "zsh completion lacks $c"
 	done
+}
+
+@test "vfio-pasid.conf(5): the keywords, the file, the rule and the commands that read it" {
+	run missing "$TEXT5" default_quota "limit CGROUP N" /etc/vfio-pasid.conf \
+		90-vfio-pasid-config.rules "config apply" "config show" --keep \
+		"nothing changed"
+	assert_output ""
+	# the keywords the parser knows are the page's
+	run grep -c -E '"(default_quota|limit)"' "$TOP/cli/conf.c"
+	assert_output 2
+	run missing "$TEXT8" vfio-pasid.conf /etc/vfio-pasid.conf
+	assert_output ""
 }

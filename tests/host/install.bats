@@ -27,11 +27,13 @@ expected_install() {
 644 etc/modprobe.d/vfio-pasid.conf
 644 lib/modules/$KVER/extra/vfio_pasid.ko
 644 lib/udev/rules.d/60-vfio-pasid.rules
+644 lib/udev/rules.d/90-vfio-pasid-config.rules
 755 usr/bin/vfiopasidctl
 644 usr/include/linux/vfio_pasid.h
 644 usr/include/linux/vfio_pasid_netlink.h
 644 usr/share/bash-completion/completions/vfiopasidctl
 644 usr/share/man/man4/vfio_pasid.4
+644 usr/share/man/man5/vfio-pasid.conf.5
 644 usr/share/man/man8/vfiopasidctl.8
 644 usr/share/zsh/vendor-completions/_vfiopasidctl
 EOF
@@ -51,9 +53,13 @@ list_files() {
 	cmp "$TOP/driver/vfio_pasid.ko" "$d/lib/modules/$KVER/extra/vfio_pasid.ko"
 	cmp "$TOP/driver/include/uapi/linux/vfio_pasid.h" "$d/usr/include/linux/vfio_pasid.h"
 	cmp "$TOP/man/vfio_pasid.4" "$d/usr/share/man/man4/vfio_pasid.4"
+	cmp "$TOP/man/vfio-pasid.conf.5" "$d/usr/share/man/man5/vfio-pasid.conf.5"
 	cmp "$TOP/completions/vfiopasidctl.bash" "$d/usr/share/bash-completion/completions/vfiopasidctl"
 	cmp "$TOP/packaging/udev/60-vfio-pasid.rules" "$d/lib/udev/rules.d/60-vfio-pasid.rules"
 	cmp "$TOP/packaging/modprobe.d/vfio-pasid.conf" "$d/etc/modprobe.d/vfio-pasid.conf"
+	# the config rule runs the CLI installed beside it
+	sed 's|@BINDIR@|/usr/bin|g' "$TOP/packaging/udev/90-vfio-pasid-config.rules.in" |
+		cmp - "$d/lib/udev/rules.d/90-vfio-pasid-config.rules"
 	# a staged tree: depmod is for the live system only
 	refute [ -e "$d/lib/modules/$KVER/modules.dep" ]
 	run "$d/usr/bin/vfiopasidctl" --version
@@ -68,6 +74,9 @@ list_files() {
 	assert_success
 	assert [ -f "$d/usr/lib/udev/rules.d/60-vfio-pasid.rules" ]
 	assert [ -x "$d/opt/vp/bin/vfiopasidctl" ]
+	run grep -c 'RUN+="/opt/vp/bin/vfiopasidctl config apply"' \
+		"$d/usr/lib/udev/rules.d/90-vfio-pasid-config.rules"
+	assert_output 1
 	assert [ -f "$d/opt/vp/share/man/man8/vfiopasidctl.8" ]
 	refute [ -e "$d/lib/udev" ]
 	refute [ -e "$d/usr/bin" ]
@@ -268,4 +277,28 @@ udev_rule_syntax() {
 	assert_output "$VERSION"
 	run modinfo -F vermagic "$src/driver/vfio_pasid.ko"
 	assert_output --regexp "^$KVER "
+}
+
+@test "the config rule: on the module's add event, runs 'vfiopasidctl config apply' of its PREFIX, if installed; valid rule syntax" {
+	local d=$BATS_TEST_TMPDIR/root rules
+	top_make install-config DESTDIR="$d" PREFIX=/usr
+	rules=$d/lib/udev/rules.d/90-vfio-pasid-config.rules
+	refute grep -q '@' "$rules"
+	if udevadm verify --help >/dev/null 2>&1; then
+		run udevadm verify "$rules"
+		assert_success
+	fi
+	run udev_rule_syntax "$rules"
+	assert_success
+	mapfile -t lines < <(grep -v -E '^[[:space:]]*(#|$)' "$rules")
+	assert_equal "${#lines[@]}" 1
+	local rule=", ${lines[0]},"
+	local item
+	for item in 'ACTION=="add"' 'SUBSYSTEM=="module"' 'KERNEL=="vfio_pasid"' \
+		'TEST=="/usr/bin/vfiopasidctl"' 'RUN+="/usr/bin/vfiopasidctl config apply"'; do
+		[[ $rule == *", $item,"* ]] || fail "the rule lacks $item: ${lines[0]}"
+	done
+	# the module is called that: the name in /sys/module, the KERNEL of its event
+	run grep -E '^obj-m := vfio_pasid\.o$' "$TOP/driver/Kbuild"
+	assert_success
 }

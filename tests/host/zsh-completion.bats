@@ -22,11 +22,13 @@ OUT_OPTS=(-j --json -p --pretty '-\?' --help --usage)
 @test "zsh completion: the commands" {
 	run zoffers ""
 	assert_success
-	assert_output "$(printf '%s\n' caps help hold limit module monitor pasid quota reclaimed status vm)"
+	assert_output "$(printf '%s\n' caps config help hold limit module monitor pasid quota reclaimed status vm)"
 	run zoffers "m"
 	assert_output "$(printf '%s\n' module monitor)"
 	run zoffers "help q"
 	assert_output quota
+	run zoffers "help co"
+	assert_output config
 }
 
 @test "zsh completion: the global options" {
@@ -50,6 +52,8 @@ OUT_OPTS=(-j --json -p --pretty '-\?' --help --usage)
 	assert_output "$(printf '%s\n' load show unload)"
 	run zoffers "module u"
 	assert_output unload
+	run zoffers "config "
+	assert_output "$(printf '%s\n' apply show)"
 }
 
 @test "zsh completion: the options of each command" {
@@ -71,6 +75,15 @@ OUT_OPTS=(-j --json -p --pretty '-\?' --help --usage)
 	done
 	run zoffers "status --"
 	assert_output "$(printf '%s\n' --help --json --pretty --usage)"
+	run zoffers "config show --"
+	assert_output "$(printf '%s\n' --help --json --pretty --usage)"
+	run zoffers "config apply --"
+	assert_output "$(printf '%s\n' --help --json --keep --pretty --usage)"
+}
+
+@test "zsh completion: config apply completes a file" {
+	run zoffers "config apply $TOP/packaging/udev/90-"
+	assert_output 90-vfio-pasid-config.rules.in
 }
 
 @test "zsh completion: module load's parameters and backends" {

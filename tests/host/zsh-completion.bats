@@ -22,9 +22,9 @@ OUT_OPTS=(-j --json -p --pretty '-\?' --help --usage)
 @test "zsh completion: the commands" {
 	run zoffers ""
 	assert_success
-	assert_output "$(printf '%s\n' caps config help hold limit module monitor pasid quota reclaimed status vm)"
+	assert_output "$(printf '%s\n' caps config help hold limit metrics module monitor pasid quota reclaimed status vm)"
 	run zoffers "m"
-	assert_output "$(printf '%s\n' module monitor)"
+	assert_output "$(printf '%s\n' metrics module monitor)"
 	run zoffers "help q"
 	assert_output quota
 	run zoffers "help co"

@@ -78,6 +78,13 @@ zsh_complete() {
 		"$PROJECT_DIR/tests/zsh-complete" "$PROJECT_DIR/completions" "$1" | sort
 }
 
+# assert_one_object: $output is exactly one JSON document, an object
+# shellcheck disable=SC2154 # output: set by run
+assert_one_object() {
+	jq -e -s 'length == 1 and (.[0] | type == "object")' <<<"$output" >/dev/null ||
+		fail "not one JSON object: $output"
+}
+
 # assert_stderr_contains TEXT
 # shellcheck disable=SC2154 # stderr: set by run
 assert_stderr_contains() {

@@ -77,7 +77,7 @@ const struct cmd top_cmds[] = {
 	  "PASID limits per cgroup v2" },
 	{ "reclaimed", cmd_reclaimed, NULL, "[--vm VM] | --clear",
 	  "the reclaim log" },
-	{ "monitor", cmd_monitor, NULL, "",
+	{ "monitor", cmd_monitor, NULL, "[--follow]",
 	  "print events until interrupted" },
 	{ "hold", cmd_hold, NULL,
 	  "[-n COUNT] [--min N] [--max N] [--group N]... [-- COMMAND [ARGS]]",

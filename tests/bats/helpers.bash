@@ -196,14 +196,14 @@ start_hold() {
 	HOLD_PASIDS=$(sed -n 2p "$out")
 }
 
-# start_monitor [GLOBAL OPTIONS]: "vfiopasidctl OPTIONS monitor" in the
-# background, writing to $MONITOR_OUT; returns once it demonstrably receives
-# events (it is poked with default-quota changes until they show).  The
-# lines it printed so far are not part of the test: monitor_lines prints the
-# ones after.
+# start_monitor [OPTIONS]: "vfiopasidctl monitor OPTIONS" (-j, -p,
+# --follow) in the background, writing to $MONITOR_OUT; returns once it
+# demonstrably receives events (it is poked with default-quota changes until
+# they show).  The lines it printed so far are not part of the test:
+# monitor_lines prints the ones after.
 start_monitor() {
 	MONITOR_OUT=$BATS_TEST_TMPDIR/monitor.out
-	"$CTL" "$@" monitor >"$MONITOR_OUT" 2>"$MONITOR_OUT.err" 3>&- &
+	"$CTL" monitor "$@" >"$MONITOR_OUT" 2>"$MONITOR_OUT.err" 3>&- &
 	MONITOR_PID=$!
 	BG_MONITORS+=("$MONITOR_PID")
 	local q i

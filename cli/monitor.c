@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <stdio_ext.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfiopasidctl.h"
@@ -44,7 +45,17 @@ struct monitor_args {
 	struct ctx	*ctx;
 	bool		follow;
 	int		werr;		/* errno of a failed write of an event */
+	int64_t		next_look;	/* when to look for the family (ms) */
 };
+
+/* CLOCK_MONOTONIC in milliseconds */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 enum { OPT_FOLLOW = 'f' };
 
@@ -193,6 +204,7 @@ static int rejoin(struct monitor_args *m)
 {
 	int err = vnl_subscribe(m->ctx, VFIO_PASID_MCGRP_MONITOR);
 
+	m->next_look = now_ms() + FOLLOW_POLL_MS;
 	if (err == ENOENT)
 		return 0;
 	if (err)
@@ -240,7 +252,7 @@ static int monitor_loop(struct monitor_args *m, int sfd)
 {
 	struct ctx *ctx = m->ctx;
 	struct pollfd pfd[3];
-	int err, ret, n;
+	int err, ret, n, timeout;
 
 	pfd[0] = (struct pollfd){ .fd = vnl_fd(ctx), .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -252,7 +264,20 @@ static int monitor_loop(struct monitor_args *m, int sfd)
 		if (m->werr)
 			return fail_errno(m->werr, NULL, NULL,
 					  "%s: writing the events", ctx->cmd);
-		n = poll(pfd, 3, ctx->nl->gone ? FOLLOW_POLL_MS : -1);
+		timeout = -1;
+		if (ctx->nl->gone) {
+			/* the family is away: time to look whether it is back? */
+			int64_t left = m->next_look - now_ms();
+
+			if (left <= 0) {
+				ret = rejoin(m);
+				if (ret)
+					return ret;
+				continue;
+			}
+			timeout = (int)left;
+		}
+		n = poll(pfd, 3, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -265,13 +290,6 @@ static int monitor_loop(struct monitor_args *m, int sfd)
 			return reader_left();
 		if (pfd[2].revents & POLLNVAL)
 			pfd[2].fd = -1;		/* no standard output: writes say */
-		if (!n) {
-			/* the family is away: is it back? */
-			ret = rejoin(m);
-			if (ret)
-				return ret;
-			continue;
-		}
 		if (!pfd[0].revents)
 			continue;
 		err = vnl_recv_events(ctx, event_cb, m);
@@ -326,6 +344,7 @@ int cmd_monitor(struct ctx *ctx, int argc, char **argv)
 		return fail(EXIT_NOMOD, MSG_NOT_LOADED);
 	if (err && !(err == ENOENT && m.follow))
 		return join_failed(ctx, err);
+	m.next_look = now_ms() + FOLLOW_POLL_MS;
 
 	/*
 	 * A shell starts background jobs with SIGINT ignored; "until SIGINT"

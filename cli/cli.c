@@ -90,7 +90,7 @@ const struct cmd top_cmds[] = {
 	  "the reclaim log" },
 	{ "metrics", cmd_metrics, NULL, "[--output FILE]",
 	  "the metrics, in the Prometheus text format" },
-	{ "monitor", cmd_monitor, NULL, "",
+	{ "monitor", cmd_monitor, NULL, "[--follow]",
 	  "print events until interrupted" },
 	{ "hold", cmd_hold, NULL,
 	  "[-n COUNT] [--min N] [--max N] [--group N]... [-- COMMAND [ARGS]]",

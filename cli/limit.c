@@ -126,11 +126,30 @@ int cmd_limit_set(struct ctx *ctx, int argc, char **argv)
 	return show_limit(ctx, path);
 }
 
+/*
+ * @path as the module names a cgroup: one slash between components, none at
+ * the end but for "/"
+ */
+static void cgroup_canon(const char *path, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = path; *p && n + 1 < len; p++) {
+		if (*p == '/' && n && buf[n - 1] == '/')
+			continue;
+		buf[n++] = *p;
+	}
+	while (n > 1 && buf[n - 1] == '/')
+		n--;
+	buf[n] = '\0';
+}
+
 static const struct argp del_argp = {
 	NULL, pos_parse, "CGROUP",
 	"Delete the limit of cgroup CGROUP (a path from the cgroup2 root).  "
 	"Limits of its ancestors still apply.  Needs CAP_NET_ADMIN.  Prints "
-	"nothing.",
+	"nothing; with --json, the cgroup without a limit: max, used and vms "
+	"null.",
 	NULL, NULL, NULL
 };
 
@@ -149,6 +168,25 @@ int cmd_limit_del(struct ctx *ctx, int argc, char **argv)
 		       NULL, NULL);
 	if (err)
 		return nl_failure(ctx, err, NULL, "%s: %s", ctx->cmd, path);
+	if (ctx->json) {
+		/*
+		 * The cgroup's limit now: none.  The keys of 'limit set', the
+		 * numbers null: without a limit, the module counts nothing
+		 * for the cgroup.
+		 */
+		json_object *root = json_object_new_object();
+		json_object *o = json_object_new_object();
+		char canon[4096];
+
+		cgroup_canon(path, canon, sizeof(canon));
+		jadd(root, "limit", o);
+		jadd(o, "cgroup", jstr(canon));
+		jadd(o, "max", NULL);
+		jadd(o, "used", NULL);
+		jadd(o, "vms", NULL);
+		out_print(ctx, root);
+		json_object_put(root);
+	}
 	return EXIT_OK;
 }
 

@@ -65,16 +65,18 @@ static const struct argp show_argp = {
 	NULL, NULL, NULL
 };
 
-int cmd_module_show(struct ctx *ctx, int argc, char **argv)
+/*
+ * {"module":{"name","state","version","refcount","holders","size","taint",
+ * "path","parameters"}} as the kernel has it now; without the module only
+ * "name", "state" and "path"
+ */
+static json_object *module_json(struct kmod_ctx *k)
 {
 	struct kmod_module *mod = NULL, *inst;
 	json_object *root, *m, *o;
 	enum mod_state state;
-	struct kmod_ctx *k;
 	const char *path = NULL;
 
-	cmd_parse(ctx, &show_argp, argc, argv, NULL);
-	k = kmod_open();
 	state = mod_state();
 	inst = lookup_installed(k);
 	if (inst)
@@ -117,10 +119,27 @@ int cmd_module_show(struct ctx *ctx, int argc, char **argv)
 		if (o)
 			json_object_object_add(m, "parameters", o);
 	}
-	out_print(ctx, root);
-	json_object_put(root);
 	kmod_module_unref(mod);
 	kmod_module_unref(inst);
+	return root;
+}
+
+/* module show's object, printed */
+static void print_module(struct ctx *ctx, struct kmod_ctx *k)
+{
+	json_object *root = module_json(k);
+
+	out_print(ctx, root);
+	json_object_put(root);
+}
+
+int cmd_module_show(struct ctx *ctx, int argc, char **argv)
+{
+	struct kmod_ctx *k;
+
+	cmd_parse(ctx, &show_argp, argc, argv, NULL);
+	k = kmod_open();
+	print_module(ctx, k);
 	kmod_unref(k);
 	return EXIT_OK;
 }
@@ -169,7 +188,8 @@ static const struct argp load_argp = {
 	"Load the vfio_pasid module: the one installed for the running kernel, "
 	"or the file given with --file (its dependencies are loaded first).  "
 	"Parameters: default_quota, pasid_min, pasid_max, reclaim_log_size, "
-	"backend (native or emulated).",
+	"backend (native or emulated).  Prints nothing; with --json, the "
+	"module as 'module show' prints it.",
 	NULL, NULL, NULL
 };
 
@@ -414,8 +434,14 @@ int cmd_module_load(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 	free(options);
-	ret = err < 0 ? load_error(ctx, -err, a.file ? a.file : MODULE_NAME)
-		      : EXIT_OK;
+	if (err < 0) {
+		ret = load_error(ctx, -err, a.file ? a.file : MODULE_NAME);
+		goto out;
+	}
+	/* quiet in text; with -j the module as 'module show' has it now */
+	if (ctx->json)
+		print_module(ctx, k);
+	ret = EXIT_OK;
 out:
 	free(depends);
 	free(a.params);
@@ -429,7 +455,8 @@ out:
 static const struct argp unload_argp = {
 	NULL, NULL, "",
 	"Unload the vfio_pasid module.  Fails while any process holds "
-	"/dev/vfio-pasid open.",
+	"/dev/vfio-pasid open.  Prints nothing; with --json, the module as "
+	"'module show' prints it (state \"not loaded\").",
 	NULL, NULL, NULL
 };
 
@@ -475,6 +502,8 @@ int cmd_module_unload(struct ctx *ctx, int argc, char **argv)
 		ret = fail_errno(-err, NULL, NULL, "%s", ctx->cmd);
 		break;
 	}
+	if (!ret && ctx->json)
+		print_module(ctx, k);
 out:
 	kmod_module_unref(mod);
 	kmod_unref(k);

@@ -262,17 +262,34 @@ static void free_nl(struct nl *nl)
 	free(nl);
 }
 
+/* A new struct nl, its socket connected; NULL with *err set */
+static struct nl *nl_new(int *err)
+{
+	struct nl *nl = calloc(1, sizeof(*nl));
+
+	*err = ENOMEM;
+	if (!nl)
+		return NULL;
+	nl->family = -1;
+	nl->came = -1;
+	*err = connect_sock(nl);
+	if (*err) {
+		free_nl(nl);
+		return NULL;
+	}
+	return nl;
+}
+
 bool vnl_try_open(struct ctx *ctx)
 {
 	struct nl *nl;
+	int err;
 
 	if (ctx->nl)
 		return true;
-	nl = calloc(1, sizeof(*nl));
-	if (!nl || connect_sock(nl)) {
-		free_nl(nl);
+	nl = nl_new(&err);
+	if (!nl)
 		return false;
-	}
 	nl->family = genl_ctrl_resolve(nl->sk, VFIO_PASID_FAMILY_NAME);
 	if (nl->family < 0) {
 		free_nl(nl);
@@ -282,6 +299,14 @@ bool vnl_try_open(struct ctx *ctx)
 	return true;
 }
 
+static int open_failed(struct ctx *ctx, int err)
+{
+	if (err == ENOMEM)
+		return fail_errno(ENOMEM, NULL, NULL, "%s", ctx->cmd);
+	return fail_errno(err, NULL, NULL,
+			  "%s: cannot open a generic netlink socket", ctx->cmd);
+}
+
 int vnl_open(struct ctx *ctx)
 {
 	struct nl *nl;
@@ -289,16 +314,9 @@ int vnl_open(struct ctx *ctx)
 
 	if (ctx->nl)
 		return 0;
-	nl = calloc(1, sizeof(*nl));
+	nl = nl_new(&err);
 	if (!nl)
-		return fail_errno(ENOMEM, NULL, NULL, "%s", ctx->cmd);
-	err = connect_sock(nl);
-	if (err) {
-		free_nl(nl);
-		return fail_errno(err, NULL, NULL,
-				  "%s: cannot open a generic netlink socket",
-				  ctx->cmd);
-	}
+		return open_failed(ctx, err);
 	nl->family = genl_ctrl_resolve(nl->sk, VFIO_PASID_FAMILY_NAME);
 	if (nl->family < 0) {
 		free_nl(nl);
@@ -308,6 +326,21 @@ int vnl_open(struct ctx *ctx)
 			    "module %s is loaded but its netlink family '%s' is not registered: reload the module (vfiopasidctl module unload; vfiopasidctl module load)",
 			    MODULE_NAME, VFIO_PASID_FAMILY_NAME);
 	}
+	ctx->nl = nl;
+	return 0;
+}
+
+int vnl_connect(struct ctx *ctx)
+{
+	struct nl *nl;
+	int err;
+
+	if (ctx->nl)
+		return 0;
+	nl = nl_new(&err);
+	if (!nl)
+		return open_failed(ctx, err);
+	nl->gone = true;
 	ctx->nl = nl;
 	return 0;
 }
@@ -403,23 +436,76 @@ int vnl_exec(struct ctx *ctx, struct nl_msg *msg, vnl_reply_fn fn, void *arg)
 	return nl->err;
 }
 
+/*
+ * The id of family @name (when @family) and of its multicast group @group
+ * (when @group), asked on a socket of their own: a socket that has joined
+ * groups may find an event where it waits for a reply.  0, or a positive
+ * errno: ENOENT when the family (or the group) is not registered.
+ */
+static int ctrl_resolve(const char *name, int *family, const char *group,
+			int *grp)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int ret;
+
+	if (!sk)
+		return ENOMEM;
+	ret = genl_connect(sk);
+	if (ret >= 0 && family) {
+		ret = genl_ctrl_resolve(sk, name);
+		if (ret >= 0)
+			*family = ret;
+	}
+	if (ret >= 0 && group) {
+		ret = genl_ctrl_resolve_grp(sk, name, group);
+		if (ret >= 0)
+			*grp = ret;
+	}
+	nl_socket_free(sk);
+	return ret < 0 ? nlerr_to_errno(ret) : 0;
+}
+
 int vnl_subscribe(struct ctx *ctx, const char *group)
 {
 	struct nl *nl = ctx->nl;
-	int grp, ret;
+	int family, grp, err;
 
-	grp = genl_ctrl_resolve_grp(nl->sk, VFIO_PASID_FAMILY_NAME, group);
-	if (grp < 0)
-		return nlerr_to_errno(grp);
-	ret = nl_socket_add_membership(nl->sk, grp);
-	if (ret < 0)
-		return nlerr_to_errno(ret);
-	/* to learn that the family went away with the module */
-	grp = genl_ctrl_resolve_grp(nl->sk, "nlctrl", "notify");
-	if (grp >= 0)
-		nl_socket_add_membership(nl->sk, grp);
-	nl_socket_disable_seq_check(nl->sk);
+	if (!nl->watching) {
+		/*
+		 * nlctrl's first: it says when the family goes away with the
+		 * module, and when it comes back after this point
+		 */
+		if (!ctrl_resolve("nlctrl", NULL, "notify", &grp) &&
+		    nl_socket_add_membership(nl->sk, grp) >= 0)
+			nl->watching = true;
+		/* notifications carry no sequence number of ours */
+		nl_socket_disable_seq_check(nl->sk);
+	}
+	nl->came = -1;
+	err = ctrl_resolve(VFIO_PASID_FAMILY_NAME, &family, group, &grp);
+	if (err == ENOENT) {
+		nl->gone = true;
+		nl->family = -1;
+	}
+	if (err)
+		return err;
+	err = nl_socket_add_membership(nl->sk, grp);
+	if (err < 0)
+		return nlerr_to_errno(err);
+	nl->family = family;
+	nl->gone = false;
 	return 0;
+}
+
+bool vnl_family_current(struct ctx *ctx)
+{
+	int family = -1, err;
+
+	err = ctrl_resolve(VFIO_PASID_FAMILY_NAME, &family, NULL, NULL);
+	/* a failure to ask is no news */
+	if (err && err != ENOENT)
+		return true;
+	return !err && family == ctx->nl->family;
 }
 
 int vnl_fd(struct ctx *ctx)
@@ -429,29 +515,47 @@ int vnl_fd(struct ctx *ctx)
 
 /*
  * Notifications: ours, and nlctrl's, which say when the family goes away
- * (the module was unloaded).
+ * (the module was unloaded) and when it is registered again (loaded).
+ * Each carries the family's id, which a new registration rarely reuses: a
+ * removal of another registration than the one subscribed to, or the late
+ * announcement of that one, is old news.
  */
+static int ctrl_event(struct nl *nl, struct nlmsghdr *hdr)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	struct genlmsghdr *gh = nlmsg_data(hdr);
+	int id;
+
+	if ((gh->cmd != CTRL_CMD_DELFAMILY && gh->cmd != CTRL_CMD_NEWFAMILY) ||
+	    genlmsg_parse(hdr, 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_NAME] ||
+	    nla_strcmp(tb[CTRL_ATTR_FAMILY_NAME], VFIO_PASID_FAMILY_NAME))
+		return NL_OK;
+	id = tb[CTRL_ATTR_FAMILY_ID] ? nla_get_u16(tb[CTRL_ATTR_FAMILY_ID])
+				     : -1;
+	if (gh->cmd == CTRL_CMD_DELFAMILY) {
+		if (nl->gone || (id >= 0 && id != nl->family))
+			return NL_OK;
+		nl->gone = true;
+		nl->err = ENODEV;
+		nl->done = true;
+		return NL_STOP;
+	}
+	if (!nl->gone && id == nl->family)
+		return NL_OK;
+	nl->came = id;
+	nl->done = true;
+	return NL_STOP;
+}
+
 static int event_cb(struct nl_msg *msg, void *arg)
 {
 	struct valid_arg *va = arg;
 	struct nlmsghdr *hdr = nlmsg_hdr(msg);
 
-	if (hdr->nlmsg_type == GENL_ID_CTRL) {
-		struct nlattr *tb[CTRL_ATTR_MAX + 1];
-		struct genlmsghdr *gh = nlmsg_data(hdr);
-
-		if (gh->cmd != CTRL_CMD_DELFAMILY ||
-		    genlmsg_parse(hdr, 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
-		    !tb[CTRL_ATTR_FAMILY_NAME] ||
-		    nla_strcmp(tb[CTRL_ATTR_FAMILY_NAME],
-			       VFIO_PASID_FAMILY_NAME))
-			return NL_OK;
-		va->nl->gone = true;
-		va->nl->err = ENODEV;
-		va->nl->done = true;
-		return NL_STOP;
-	}
-	if (hdr->nlmsg_type != va->nl->family)
+	if (hdr->nlmsg_type == GENL_ID_CTRL)
+		return ctrl_event(va->nl, hdr);
+	if (va->nl->gone || hdr->nlmsg_type != va->nl->family)
 		return NL_OK;
 	return valid_cb(msg, arg);
 }
@@ -472,6 +576,7 @@ int vnl_recv_events(struct ctx *ctx, vnl_reply_fn fn, void *arg)
 
 	nl->err = 0;
 	nl->done = false;
+	nl->came = -1;
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb)
 		return ENOMEM;

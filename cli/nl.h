@@ -31,6 +31,9 @@ struct nl {
 	bool		done;
 	bool		gone;		/* the family was unregistered */
 	bool		intr;		/* a dump's list changed while read */
+	bool		watching;	/* nlctrl's "notify" group joined */
+	int		came;		/* a new registration of the family
+					 * (its id) just announced, else -1 */
 };
 
 /*
@@ -43,6 +46,12 @@ void vnl_close(struct ctx *ctx);
 
 /* Is the family registered?  Without messages; for status. */
 bool vnl_try_open(struct ctx *ctx);
+
+/*
+ * Only the socket, without the family (nl->gone set): for a monitor that
+ * waits for the module.  Prints the failure and returns the exit status.
+ */
+int vnl_connect(struct ctx *ctx);
 
 /*
  * Called for every reply message with its command and its attributes
@@ -66,8 +75,21 @@ int vnl_put_vm_sel(struct nl_msg *msg, const struct vm_sel *sel);
  */
 int vnl_exec(struct ctx *ctx, struct nl_msg *msg, vnl_reply_fn fn, void *arg);
 
-/* Join the multicast group @group of the family, and nlctrl's "notify" */
+/*
+ * Join nlctrl's "notify" group (once), then resolve the family again and
+ * join its multicast group @group; nl->family is the family's id now.
+ * The names are resolved on a socket of their own, so no reply ever lands
+ * among the events.  0, or a positive errno: ENOENT (and nl->gone) when
+ * the family is not registered, EPERM without CAP_NET_ADMIN.  After it the
+ * socket serves events only.
+ */
 int vnl_subscribe(struct ctx *ctx, const char *group);
+
+/*
+ * Whether the family registered now is the one subscribed to (the same
+ * id), asked on a socket of its own; for when notifications were lost.
+ */
+bool vnl_family_current(struct ctx *ctx);
 
 /* The socket's descriptor, for poll() */
 int vnl_fd(struct ctx *ctx);
@@ -75,7 +97,10 @@ int vnl_fd(struct ctx *ctx);
 /*
  * Receive one datagram of notifications on a subscribed socket, calling
  * @fn per notification.  0, or a positive errno: ENOBUFS when events were
- * lost, ENODEV (and nl->gone) when the family was unregistered.
+ * lost, ENODEV (and nl->gone) when the family subscribed to was
+ * unregistered.  A new registration of the family (the module loaded
+ * again) sets nl->came to its id and returns 0; one of the family already
+ * subscribed to is ignored.
  */
 int vnl_recv_events(struct ctx *ctx, vnl_reply_fn fn, void *arg);
 

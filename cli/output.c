@@ -14,6 +14,7 @@
  * strings as their elements separated by spaces ("-" when empty).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -497,14 +498,21 @@ void out_print(const struct ctx *ctx, const json_object *root)
 	fflush(stdout);
 }
 
-void out_event(const struct ctx *ctx, const json_object *ev)
+static int flush_event(void)
+{
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout))
+		return errno ? errno : EIO;
+	return 0;
+}
+
+int out_event(const struct ctx *ctx, const json_object *ev)
 {
 	json_object *v;
 
 	if (ctx->json || ctx->pretty) {
 		out_json(stdout, ev, ctx->pretty);
-		fflush(stdout);
-		return;
+		return flush_event();
 	}
 	if (json_object_object_get_ex(ev, "time", &v)) {
 		put_text_value(stdout, v, true);
@@ -522,7 +530,7 @@ void out_event(const struct ctx *ctx, const json_object *ev)
 		free(s);
 	}
 	fputc('\n', stdout);
-	fflush(stdout);
+	return flush_event();
 }
 
 /* --- streamed lists ------------------------------------------------------ */

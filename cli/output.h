@@ -53,9 +53,10 @@ void out_print(const struct ctx *ctx, const json_object *root);
 
 /*
  * One line for an event stream (monitor): JSON on one line with -j, else
- * "<time> <event> key=value ...".  Flushed at once.
+ * "<time> <event> key=value ...".  Flushed at once.  0, or the errno of the
+ * write that failed (EPIPE: the reader has gone).
  */
-void out_event(const struct ctx *ctx, const json_object *ev);
+int out_event(const struct ctx *ctx, const json_object *ev);
 
 /*
  * A streamed list: prints {"<list_key>":[ ... ]} or, with @outer_key,

@@ -9,6 +9,7 @@
  * that is usually gone.
  */
 #include <argp.h>
+#include <errno.h>
 
 #include "vfiopasidctl.h"
 #include "error.h"
@@ -52,9 +53,54 @@ static const struct argp reclaimed_argp = {
 	"List the reclaim log: one record per PASID the module took back from "
 	"a VM that ended, with its sequence number, time, VM id, pid, command "
 	"name, and whether a guest page table was bound to it.  --clear "
-	"empties the log.",
+	"empties the log and prints nothing; with --json, the log's size, "
+	"count and dropped records afterwards, as 'status' shows them.",
 	NULL, NULL, NULL
 };
+
+static int log_cb(uint8_t cmd, struct nlattr **tb, void *arg)
+{
+	static const struct attr_field fields[] = {
+		{ "size",	VFIO_PASID_A_RECLAIM_LOG_SIZE,		A_U32 },
+		{ "count",	VFIO_PASID_A_RECLAIM_LOG_COUNT,		A_U32 },
+		{ "dropped",	VFIO_PASID_A_RECLAIM_LOG_DROPPED,	A_U64 },
+		{ NULL, 0, 0 }
+	};
+	json_object **o = arg;
+
+	(void)cmd;
+	if (!*o) {
+		*o = json_object_new_object();
+		add_attrs(*o, tb, fields);
+	}
+	return 0;
+}
+
+/*
+ * After --clear, with -j: {"reclaim_log":{"size","count","dropped"}}, the
+ * log as the module has it now, as 'status' shows it
+ */
+static int print_log(struct ctx *ctx)
+{
+	json_object *o = NULL, *root;
+	int err;
+
+	err = vnl_exec(ctx, vnl_msg_new(ctx, VFIO_PASID_CMD_STATS_GET, false),
+		       log_cb, &o);
+	if (!err && !o)
+		err = EPROTO;
+	if (err) {
+		json_object_put(o);
+		return nl_failure(ctx, err, NULL,
+				  "%s --clear: the log was emptied, but reading it back failed",
+				  ctx->cmd);
+	}
+	root = json_object_new_object();
+	jadd(root, "reclaim_log", o);
+	out_print(ctx, root);
+	json_object_put(root);
+	return EXIT_OK;
+}
 
 static bool keep_rec(struct nlattr **tb, void *arg)
 {
@@ -90,7 +136,8 @@ int cmd_reclaimed(struct ctx *ctx, int argc, char **argv)
 		if (err)
 			return nl_failure(ctx, err, NULL, "%s --clear",
 					  ctx->cmd);
-		return EXIT_OK;
+		/* quiet in text */
+		return ctx->json ? print_log(ctx) : EXIT_OK;
 	}
 	if (a.vm) {
 		d.keep = keep_rec;

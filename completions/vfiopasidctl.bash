@@ -138,8 +138,12 @@ _vfiopasidctl() {
 		fi
 		return
 		;;
-	status | monitor)
+	status)
 		mapfile -t COMPREPLY < <(compgen -W "$out_opts" -- "$cur")
+		return
+		;;
+	monitor)
+		mapfile -t COMPREPLY < <(compgen -W "-f --follow $out_opts" -- "$cur")
 		return
 		;;
 	caps)

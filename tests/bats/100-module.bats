@@ -30,6 +30,31 @@ teardown_file() {
 	refute [ -e /dev/vfio-pasid ]
 }
 
+@test "module load and unload with -j: one JSON object, the module as module show has it; failures print nothing" {
+	ctl -j module load --file "$MODULE_KO" backend=emulated default_quota=7
+	assert_one_object
+	jq_is '.module | keys_unsorted | join(",")' name,state,version,refcount,holders,size,taint,path,parameters
+	jq_is '.module.name' vfio_pasid
+	jq_is '.module.state' live
+	jq_is '.module.refcount' 0
+	jq_is '.module.parameters.default_quota' 7
+	jq_is '.module.parameters.backend' emulated
+	ctl 1 -j module load --file "$MODULE_KO" backend=emulated
+	assert_output ""
+	ctl -p module unload
+	assert_one_object
+	jq_is '.module | keys_unsorted | join(",")' name,state,path
+	jq_is '.module.state' "not loaded"
+	refute module_loaded
+	ctl 3 -j module unload
+	assert_output ""
+	ctl 2 -j module load --file "$MODULE_KO" no_such_param=1
+	assert_output ""
+	ctl_as_nobody 4 -j module load --file "$MODULE_KO" backend=emulated
+	assert_output ""
+	refute module_loaded
+}
+
 @test "module load passes every PARAM=VALUE; without any, the defaults" {
 	ctl module load --file "$MODULE_KO" backend=emulated default_quota=7 \
 		pasid_min=100 pasid_max=0x1ff reclaim_log_size=16

@@ -29,16 +29,22 @@ load helpers
 	jq_is '.quota.quota' 5
 	ctl -j quota set "pid:$HOLD_PID" 3
 	assert_output "{\"quota\":{\"vm_id\":$HOLD_VM,\"quota\":3,\"count\":3}}"
+	assert_one_object
 	ctl -j vm list
 	jq_is '.vms[0].quota' 3
+	ctl -p quota set "$HOLD_VM" 4
+	assert_one_object
+	jq_is '.quota.quota' 4
 }
 
 @test "quota set below the VM's count: exit 1, names both numbers" {
 	start_hold -n 5
 	ctl 1 quota set "$HOLD_VM" 3
 	assert_stderr "vfiopasidctl: quota set: quota 3 is below the 5 PASIDs VM $HOLD_VM holds"
-	ctl 1 quota set "pid:$HOLD_PID" 0
+	ctl 1 -j quota set "pid:$HOLD_PID" 0
 	assert_stderr "vfiopasidctl: quota set: quota 0 is below the 5 PASIDs VM $HOLD_VM holds"
+	# a failure prints nothing on standard output, JSON or not
+	assert_output ""
 	ctl -j quota get "$HOLD_VM"
 	jq_is '.quota.quota' 1000
 }
@@ -90,8 +96,10 @@ load helpers
 	module_load pasid_min=1 pasid_max=100 default_quota=100
 	ctl 1 quota default 101
 	assert_stderr "vfiopasidctl: quota default: quota 101 is above the pool size 100"
-	ctl 1 quota default 2000000
-	ctl quota default 100
+	ctl 1 -j quota default 2000000
+	assert_output ""
+	ctl -j quota default 100
+	assert_one_object
 	ctl_as_nobody 4 quota default 5
 	assert_stderr "vfiopasidctl: quota default: 5: operation not permitted: run as root (changes need CAP_NET_ADMIN)"
 	ctl -j quota default

@@ -78,11 +78,13 @@ load helpers
 	assert_output '{"reclaimed":[]}'
 }
 
-@test "reclaimed --clear empties the log quietly; unprivileged: exit 4, the log stays" {
+@test "reclaimed --clear empties the log quietly, with -j the log afterwards; unprivileged: exit 4, the log stays" {
 	start_hold -n 2
 	kill_holders
 	ctl_as_nobody 4 reclaimed --clear
 	assert_stderr "vfiopasidctl: reclaimed --clear: operation not permitted: run as root (changes need CAP_NET_ADMIN)"
+	ctl_as_nobody 4 -j reclaimed --clear
+	assert_output ""
 	ctl -j reclaimed
 	jq_is '.reclaimed | length' 2
 	ctl reclaimed --clear
@@ -92,7 +94,8 @@ load helpers
 	ctl -j status
 	jq_is '.status.reclaim_log.count' 0
 	ctl -j reclaimed --clear
-	assert_output ""
+	assert_output '{"reclaim_log":{"size":1024,"count":0,"dropped":0}}'
+	assert_one_object
 }
 
 @test "the log keeps the newest reclaim_log_size records and counts the dropped" {
@@ -103,6 +106,10 @@ load helpers
 	jq_is '.reclaimed | length' 4
 	ctl -j status
 	jq_is '.status.reclaim_log | tojson' '{"size":4,"count":4,"dropped":2}'
+	# the clear keeps the count of the dropped
+	ctl -p reclaimed --clear
+	assert_one_object
+	jq_is '.reclaim_log | tojson' '{"size":4,"count":0,"dropped":2}'
 }
 
 @test "reclaimed: usage errors exit 2" {

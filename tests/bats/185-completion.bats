@@ -70,6 +70,13 @@ offers() {
 	run offers "status --"
 	assert_line --json
 	refute_line --group
+	refute_line --follow
+	run offers "monitor -"
+	for o in -f --follow --json --pretty; do
+		assert_line -- "$o"
+	done
+	run offers "monitor --f"
+	assert_output --follow
 	run offers "module load --f"
 	assert_output --file
 	run offers "vm list --p"

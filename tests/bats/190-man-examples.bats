@@ -40,7 +40,7 @@ run_example() {
 		-e "s|quota set 1 |quota set $HOLD_VM |" \
 		-e "s|pasid list 1 |pasid list $HOLD_VM |" \
 		-e "s|sleep 60|sleep 1|" <<<"$line")
-	if [[ $line == *" monitor" ]]; then
+	if [[ $line == *" monitor"* ]]; then
 		# it prints events until interrupted: a second of it
 		cmd="timeout -s INT 1 $cmd; rc=\$?; [ \$rc -eq 0 ] || [ \$rc -eq 124 ]"
 	fi

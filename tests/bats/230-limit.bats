@@ -126,11 +126,18 @@ stat_of() {
 	[[ $(limit_of /vp-test max) == 8 ]]
 	ctl limit del /vp-test
 	assert_output ''
-	ctl limit del /
+	# with -j: the cgroup as it is now, without a limit
+	ctl -j limit del //
+	assert_output '{"limit":{"cgroup":"/","max":null,"used":null,"vms":null}}'
+	assert_one_object
 	ctl -j limit list
 	assert_output '{"limits":[]}'
-	ctl 1 limit del /vp-test
+	ctl 1 -j limit del /vp-test
 	assert_stderr 'vfiopasidctl: limit del: /vp-test: no limit is set on this cgroup (no such file or directory)'
+	assert_output ''
+	ctl -j limit set /vp-test 5
+	ctl -j limit del /vp-test//
+	assert_output '{"limit":{"cgroup":"/vp-test","max":null,"used":null,"vms":null}}'
 }
 
 @test "every VM is charged to its creator's cgroup: vm list, vm show, the limit's use" {
@@ -387,8 +394,9 @@ stat_of() {
 	ctl 2 limit del x
 	ctl 2 limit list extra
 	ctl 2 limit set "/$(printf 'x%.0s' {1..4100})" 1
-	ctl 1 limit set /no-such-cgroup 5
+	ctl 1 -j limit set /no-such-cgroup 5
 	assert_stderr 'vfiopasidctl: limit set: /no-such-cgroup: no cgroup v2 directory at this path (no such file or directory)'
+	assert_output ''
 	ctl 1 limit del /no-such-cgroup
 	# a file is not a cgroup
 	ctl 1 limit set /vp-test/cgroup.procs 5

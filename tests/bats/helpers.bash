@@ -78,6 +78,13 @@ zsh_complete() {
 		"$PROJECT_DIR/tests/zsh-complete" "$PROJECT_DIR/completions" "$1" | sort
 }
 
+# assert_one_object: $output is exactly one JSON document, an object
+# shellcheck disable=SC2154 # output: set by run
+assert_one_object() {
+	jq -e -s 'length == 1 and (.[0] | type == "object")' <<<"$output" >/dev/null ||
+		fail "not one JSON object: $output"
+}
+
 # assert_stderr_contains TEXT
 # shellcheck disable=SC2154 # stderr: set by run
 assert_stderr_contains() {
@@ -189,14 +196,14 @@ start_hold() {
 	HOLD_PASIDS=$(sed -n 2p "$out")
 }
 
-# start_monitor [GLOBAL OPTIONS]: "vfiopasidctl OPTIONS monitor" in the
-# background, writing to $MONITOR_OUT; returns once it demonstrably receives
-# events (it is poked with default-quota changes until they show).  The
-# lines it printed so far are not part of the test: monitor_lines prints the
-# ones after.
+# start_monitor [OPTIONS]: "vfiopasidctl monitor OPTIONS" (-j, -p,
+# --follow) in the background, writing to $MONITOR_OUT; returns once it
+# demonstrably receives events (it is poked with default-quota changes until
+# they show).  The lines it printed so far are not part of the test:
+# monitor_lines prints the ones after.
 start_monitor() {
 	MONITOR_OUT=$BATS_TEST_TMPDIR/monitor.out
-	"$CTL" "$@" monitor >"$MONITOR_OUT" 2>"$MONITOR_OUT.err" 3>&- &
+	"$CTL" monitor "$@" >"$MONITOR_OUT" 2>"$MONITOR_OUT.err" 3>&- &
 	MONITOR_PID=$!
 	BG_MONITORS+=("$MONITOR_PID")
 	local q i

@@ -62,20 +62,6 @@ static int dump_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static struct nl_msg *cgroup_msg(struct ctx *ctx, uint8_t cmd,
-				 const char *path, int64_t max)
-{
-	struct nl_msg *msg = vnl_msg_new(ctx, cmd, false);
-
-	if (msg && (nla_put_string(msg, VFIO_PASID_A_CGROUP, path) < 0 ||
-		    (max >= 0 &&
-		     nla_put_u32(msg, VFIO_PASID_A_LIMIT_MAX, (uint32_t)max) < 0))) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return msg;
-}
-
 enum cg_state {
 	CG_LIMITED,	/* a cgroup with a limit */
 	CG_FREE,	/* a cgroup without one */
@@ -109,7 +95,7 @@ static int limit_probe(struct ctx *ctx, const char *path, enum cg_state *st,
 	struct probe pr = { 0 };
 	int err;
 
-	err = vnl_exec(ctx, cgroup_msg(ctx, VFIO_PASID_CMD_LIMIT_GET, path, -1),
+	err = vnl_exec(ctx, limit_msg(ctx, VFIO_PASID_CMD_LIMIT_GET, path, -1),
 		       probe_cb, &pr);
 	if (err == ENOENT) {
 		*st = strcmp(ctx->nl->extack, MSG_NO_LIMIT) ? CG_NONE : CG_FREE;
@@ -339,13 +325,13 @@ static int set_default_quota(struct ctx *ctx, uint32_t quota)
 
 static int set_limit(struct ctx *ctx, const char *path, uint32_t max)
 {
-	return vnl_exec(ctx, cgroup_msg(ctx, VFIO_PASID_CMD_LIMIT_SET, path,
+	return vnl_exec(ctx, limit_msg(ctx, VFIO_PASID_CMD_LIMIT_SET, path,
 					max), NULL, NULL);
 }
 
 static int del_limit(struct ctx *ctx, const char *path)
 {
-	return vnl_exec(ctx, cgroup_msg(ctx, VFIO_PASID_CMD_LIMIT_DEL, path,
+	return vnl_exec(ctx, limit_msg(ctx, VFIO_PASID_CMD_LIMIT_DEL, path,
 					-1), NULL, NULL);
 }
 

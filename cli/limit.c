@@ -49,8 +49,7 @@ static uint32_t limit_arg(struct ctx *ctx, const char *s)
 	return n;
 }
 
-/* A request about the limit of @path, with LIMIT_MAX when @max >= 0 */
-static struct nl_msg *limit_msg(struct ctx *ctx, uint8_t cmd,
+struct nl_msg *limit_msg(struct ctx *ctx, uint8_t cmd,
 				const char *path, int64_t max)
 {
 	struct nl_msg *msg = vnl_msg_new(ctx, cmd, false);

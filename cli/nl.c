@@ -307,16 +307,28 @@ static int open_failed(struct ctx *ctx, int err)
 			  "%s: cannot open a generic netlink socket", ctx->cmd);
 }
 
-int vnl_open(struct ctx *ctx)
+/* A socket for @ctx; NULL, and *@status the failure's exit status */
+static struct nl *nl_for(struct ctx *ctx, int *status)
 {
 	struct nl *nl;
 	int err;
 
-	if (ctx->nl)
-		return 0;
 	nl = nl_new(&err);
 	if (!nl)
-		return open_failed(ctx, err);
+		*status = open_failed(ctx, err);
+	return nl;
+}
+
+int vnl_open(struct ctx *ctx)
+{
+	struct nl *nl;
+	int status;
+
+	if (ctx->nl)
+		return 0;
+	nl = nl_for(ctx, &status);
+	if (!nl)
+		return status;
 	nl->family = genl_ctrl_resolve(nl->sk, VFIO_PASID_FAMILY_NAME);
 	if (nl->family < 0) {
 		free_nl(nl);
@@ -333,13 +345,13 @@ int vnl_open(struct ctx *ctx)
 int vnl_connect(struct ctx *ctx)
 {
 	struct nl *nl;
-	int err;
+	int status;
 
 	if (ctx->nl)
 		return 0;
-	nl = nl_new(&err);
+	nl = nl_for(ctx, &status);
 	if (!nl)
-		return open_failed(ctx, err);
+		return status;
 	nl->gone = true;
 	ctx->nl = nl;
 	return 0;

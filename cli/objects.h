@@ -64,6 +64,9 @@ extern const struct out_col limit_cols[];
  * fills @path (the limited cgroup), @used and @max.  Quietly false when it
  * cannot tell (no module, no netlink).
  */
+/* A request about the limit of @path, with LIMIT_MAX when @max >= 0 */
+struct nl_msg *limit_msg(struct ctx *ctx, uint8_t cmd, const char *path,
+			 int64_t max);
 bool limit_full(struct ctx *ctx, uint32_t vm_id, char *path, size_t len,
 		uint32_t *used, uint32_t *max);
 

@@ -162,7 +162,7 @@ struct probe {
 
 static json_object *page_sizes(uint64_t bitmap)
 {
-	json_object *l = json_object_new_array();
+	json_object *l = jarr();
 
 	for (unsigned int b = 0; b < 64; b++)
 		if (bitmap & (1ULL << b))
@@ -179,7 +179,7 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
 	case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: {
 		const struct vfio_iommu_type1_info_cap_iova_range *r =
 			(const void *)hdr;
-		json_object *l = json_object_new_array();
+		json_object *l = jarr();
 
 		if (avail < sizeof(*r) ||
 		    (avail - sizeof(*r)) / sizeof(r->iova_ranges[0]) <
@@ -188,7 +188,7 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
 			return -EPROTO;
 		}
 		for (uint32_t i = 0; i < r->nr_iovas; i++) {
-			json_object *o = json_object_new_object();
+			json_object *o = jobj();
 
 			jadd(o, "start", ju64(r->iova_ranges[i].start));
 			jadd(o, "end", ju64(r->iova_ranges[i].end));
@@ -204,7 +204,7 @@ static int iommu_info_cap(const struct vfio_info_cap_header *hdr,
 
 		if (avail < sizeof(*m))
 			return -EPROTO;
-		o = json_object_new_object();
+		o = jobj();
 		jadd(o, "dirty_page_sizes", page_sizes(m->pgsize_bitmap));
 		jadd(o, "max_dirty_bitmap_size", ju64(m->max_dirty_bitmap_size));
 		jadd(c, "migration", o);
@@ -316,7 +316,7 @@ static int container_info(struct ctx *ctx, int container, json_object *c)
 static int open_container(struct probe *p)
 {
 	struct ctx *ctx = p->a->ctx;
-	json_object *c = json_object_new_object(), *types, *exts;
+	json_object *c = jobj(), *types, *exts;
 	int err, api;
 
 	p->container_obj = c;
@@ -338,8 +338,8 @@ static int open_container(struct probe *p)
 				 VFIO_CONTAINER_PATH ": VFIO_GET_API_VERSION");
 	jadd(c, "path", jstr(VFIO_CONTAINER_PATH));
 	jadd(c, "api_version", jnum(api));
-	types = json_object_new_array();
-	exts = json_object_new_array();
+	types = jarr();
+	exts = jarr();
 	for (const struct vfio_ext_name *e = vfio_ext_names; e->name; e++)
 		if (ioctl(p->container, VFIO_CHECK_EXTENSION, e->ext) > 0)
 			json_object_array_add(e->iommu_type ? types : exts,
@@ -426,7 +426,7 @@ static int pasid_info_cap(const struct vfio_info_cap_header *hdr,
 
 static json_object *nesting_features(uint32_t features)
 {
-	json_object *l = json_object_new_array();
+	json_object *l = jarr();
 
 	if (features & VFIO_PASID_NESTING_FEAT_BIND_PGTBL)
 		json_object_array_add(l, jstr("bind_pgtbl"));
@@ -468,16 +468,16 @@ static int pasid_info(struct probe *p, const char *backend)
 			    ctx->cmd);
 	}
 	p->vm_id = info->vm_id;
-	vm = json_object_new_object();
+	vm = jobj();
 	jadd(vm, "device", jstr(ctx->device));
 	jadd(vm, "vm_id", jnum(info->vm_id));
 	jadd(vm, "quota", jnum(info->quota));
 	jadd(vm, "count", jnum(info->count));
-	groups = json_object_new_array();
+	groups = jarr();
 	for (int i = 0; i < p->a->ngroups; i++)
 		json_object_array_add(groups, jnum(p->a->groups[i]));
 	jadd(vm, "groups", groups);
-	n = json_object_new_object();
+	n = jobj();
 	jadd(n, "available", jbool(nest.found));
 	if (nest.found) {
 		jadd(n, "version", jnum(nest.version));
@@ -512,7 +512,7 @@ static void vm_devices(struct probe *p)
 
 	if (!vnl_try_open(ctx))
 		return;
-	p->devices = json_object_new_array();
+	p->devices = jarr();
 	if (vnl_exec(ctx, vnl_dump_of_vm(ctx, VFIO_PASID_CMD_DEVICE_GET,
 					 p->vm_id), device_cb, p)) {
 		json_object_put(p->devices);
@@ -578,7 +578,7 @@ static json_object *find_unit(json_object *units, const char *name)
 
 static json_object *verdict(bool usable, const char *reason)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = jobj();
 
 	jadd(o, "usable", jbool(usable));
 	jadd(o, "reason", usable ? NULL : jstr(reason));
@@ -652,7 +652,7 @@ static void build_groups(struct probe *p, json_object *units)
 	const char *names[256];
 	size_t nnames = 0;
 
-	p->groups = json_object_new_array();
+	p->groups = jarr();
 	/* first the units, so that the verdicts can use them */
 	json_object *per_group[MAX_GROUPS];
 
@@ -692,7 +692,7 @@ static void build_groups(struct probe *p, json_object *units)
 							     NULL));
 
 	for (int i = 0; i < p->a->ngroups; i++) {
-		json_object *g = json_object_new_object(), *gu;
+		json_object *g = jobj(), *gu;
 		json_object *devs = per_group[i], *vmn;
 		size_t n = json_object_array_length(devs);
 		char path[64];
@@ -702,7 +702,7 @@ static void build_groups(struct probe *p, json_object *units)
 		jadd(g, "path", jstr(path));
 		jadd(g, "viable", jbool(true));
 		jadd(g, "attached", jbool(true));
-		gu = json_object_new_array();
+		gu = jarr();
 		for (size_t j = 0; j < n; j++) {
 			const char *unit = get_str(json_object_array_get_idx(
 							   devs, j),
@@ -1070,8 +1070,8 @@ int cmd_caps(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 
-	root = json_object_new_object();
-	c = json_object_new_object();
+	root = jobj();
+	c = jobj();
 	jadd(root, "caps", c);
 	jadd(c, "module", jstr(mod_state_str(state)));
 	jadd(c, "uapi_version", m.has_uapi ? jnum(m.uapi) : NULL);
@@ -1080,12 +1080,12 @@ int cmd_caps(struct ctx *ctx, int argc, char **argv)
 	jadd(c, "container", p.container_obj);
 	jadd(c, "vm", p.vm_obj);
 	if (a.ngroups) {
-		units = json_object_new_array();
+		units = jarr();
 		build_groups(&p, units);
 		jadd(c, "groups", p.groups);
 	} else {
 		units = iommu_units_json(SYSFS, NULL);
-		jadd(c, "groups", json_object_new_array());
+		jadd(c, "groups", jarr());
 	}
 	jadd(c, "units", units);
 

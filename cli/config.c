@@ -158,15 +158,15 @@ static int read_policy(struct ctx *ctx, struct conf *p)
 /* {"config":{"default_quota":N,"limits":[{"cgroup":"/x","max":M}]}} */
 static json_object *policy_json(const struct conf *p)
 {
-	json_object *root = json_object_new_object();
-	json_object *cfg = json_object_new_object();
-	json_object *limits = json_object_new_array();
+	json_object *root = jobj();
+	json_object *cfg = jobj();
+	json_object *limits = jarr();
 
 	json_object_object_add(root, "config", cfg);
 	json_object_object_add(cfg, "default_quota", jnum(p->default_quota));
 	json_object_object_add(cfg, "limits", limits);
 	for (size_t i = 0; i < p->nlimits; i++) {
-		json_object *l = json_object_new_object();
+		json_object *l = jobj();
 
 		json_object_object_add(l, "cgroup", jstr(p->limits[i].path));
 		json_object_object_add(l, "max", jnum(p->limits[i].max));

@@ -166,7 +166,7 @@ static void print_hold(struct ctx *ctx, uint32_t vm_id, const uint32_t *p,
 		       uint32_t n)
 {
 	if (ctx->json || ctx->pretty) {
-		json_object *head = json_object_new_object();
+		json_object *head = jobj();
 		struct out_list *l;
 
 		json_object_object_add(head, "vm_id", jnum(vm_id));

@@ -441,7 +441,7 @@ static bool is_dir(const char *dir, const char *sub)
 
 static json_object *verdict_json(const struct iommu_verdict *v)
 {
-	json_object *o = json_object_new_object(), *m = json_object_new_array();
+	json_object *o = jobj(), *m = jarr();
 
 	for (unsigned int i = 0; i < v->nmissing; i++)
 		json_object_array_add(m, jstr(v->missing[i]));
@@ -454,10 +454,10 @@ static json_object *verdict_json(const struct iommu_verdict *v)
 /* Not decodable: both verdicts say why */
 static json_object *verdict_unknown(const char *why)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = jobj();
 
 	jadd(o, "usable", jbool(false));
-	jadd(o, "missing", json_object_new_array());
+	jadd(o, "missing", jarr());
 	jadd(o, "reason", jstr(why));
 	return o;
 }
@@ -482,14 +482,14 @@ static void unit_undecoded(json_object *o, const char *const *keys,
 		jadd(o, *keys, NULL);
 	jadd(o, "pasid", verdict_unknown(why));
 	jadd(o, "nesting", verdict_unknown(why));
-	jadd(o, "notes", json_object_new_array());
+	jadd(o, "notes", jarr());
 	jadd(o, "error", jstr(err));
 }
 
 static json_object *bits_json(const struct iommu_flag *table,
 			      const uint64_t *reg, unsigned int which)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = jarr();
 
 	for (const struct iommu_flag *f = table; f->name; f++)
 		if (f->reg == which && (reg[which] & BIT64(f->bit)))
@@ -518,7 +518,7 @@ static void vtd_json(json_object *o, const char *dir)
 	char *version = read_attr(dir, "intel-iommu", "version");
 	char *address = read_attr(dir, "intel-iommu", "address");
 	char *used = read_attr(dir, "intel-iommu", "domains_used");
-	json_object *regs = json_object_new_object(), *bits, *w, *notes;
+	json_object *regs = jobj(), *bits, *w, *notes;
 	unsigned int widths[4], nw;
 	struct vtd_info v;
 	char err[160];
@@ -537,13 +537,13 @@ static void vtd_json(json_object *o, const char *dir)
 		unit_undecoded(o, keys, NULL, err);
 		goto out;
 	}
-	bits = json_object_new_object();
+	bits = jobj();
 	jadd(bits, "cap", bits_json(vtd_flags, v.reg, VTD_CAP));
 	jadd(bits, "ecap", bits_json(vtd_flags, v.reg, VTD_ECAP));
 	jadd(o, "bits", bits);
 	jadd(o, "address_width", jnum(v.address_width));
 	jadd(o, "pasid_bits", jnum(v.pasid_bits));
-	w = json_object_new_array();
+	w = jarr();
 	nw = vtd_sagaw_widths(v.sagaw, widths, 4);
 	for (unsigned int i = 0; i < nw; i++)
 		json_object_array_add(w, jnum(widths[i]));
@@ -555,7 +555,7 @@ static void vtd_json(json_object *o, const char *dir)
 	jadd(o, "pasid", verdict_json(&v.pasid));
 	jadd(o, "nesting", verdict_json(&v.nesting));
 
-	notes = json_object_new_array();
+	notes = jarr();
 	if (v.pasid.usable && v.pasid_bits < 20)
 		note(notes, "ECAP.PSS gives %u-bit PASIDs (PCIe allows 20)",
 		     v.pasid_bits);
@@ -581,7 +581,7 @@ static void amd_json(json_object *o, const char *dir, const char *release)
 {
 	char *cap = read_attr(dir, "amd-iommu", "cap");
 	char *features = read_attr(dir, "amd-iommu", "features");
-	json_object *regs = json_object_new_object(), *bits, *notes;
+	json_object *regs = jobj(), *bits, *notes;
 	enum amd_features_order used = AMD_ORDER_SINGLE;
 	struct utsname u;
 	struct amd_info a;
@@ -607,7 +607,7 @@ static void amd_json(json_object *o, const char *dir, const char *release)
 	jadd(regs, "efr", jstr(hex));
 	snprintf(hex, sizeof(hex), "%llx", (unsigned long long)a.reg[AMD_EFR2]);
 	jadd(regs, "efr2", jstr(hex));
-	bits = json_object_new_object();
+	bits = jobj();
 	jadd(bits, "cap", bits_json(amd_flags, a.reg, AMD_CAP));
 	jadd(bits, "efr", bits_json(amd_flags, a.reg, AMD_EFR));
 	jadd(o, "bits", bits);
@@ -621,7 +621,7 @@ static void amd_json(json_object *o, const char *dir, const char *release)
 	jadd(o, "pasid", verdict_json(&a.pasid));
 	jadd(o, "nesting", verdict_json(&a.nesting));
 
-	notes = json_object_new_array();
+	notes = jarr();
 	if (!amd_has(&a, "PPR"))
 		note(notes, "EFR.PPR (bit 1) is clear: no page requests, a guest's I/O page faults cannot be recovered");
 	if (!a.address_width)
@@ -640,7 +640,7 @@ out:
 json_object *iommu_unit_json(const char *sysfs, const char *name,
 			     const char *release)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = jobj();
 	enum iommu_type type = IOMMU_TYPE_UNKNOWN;
 	char dir[512];
 
@@ -664,7 +664,7 @@ json_object *iommu_unit_json(const char *sysfs, const char *name,
 		};
 		const char *why = "no decoder for this kind of IOMMU: its registers are not known";
 
-		jadd(o, "registers", json_object_new_object());
+		jadd(o, "registers", jobj());
 		unit_undecoded(o, keys, why, NULL);
 		break;
 	}
@@ -674,7 +674,7 @@ json_object *iommu_unit_json(const char *sysfs, const char *name,
 
 json_object *iommu_units_json(const char *sysfs, const char *release)
 {
-	json_object *list = json_object_new_array();
+	json_object *list = jarr();
 	struct dirent **ents;
 	char path[512];
 	int n;

@@ -156,7 +156,7 @@ json_object *mod_params_json(void)
 	n = scandir(SYSFS_MODULE_DIR "/parameters", &ents, NULL, name_cmp);
 	if (n < 0)
 		return NULL;
-	obj = json_object_new_object();
+	obj = jobj();
 	for (size_t i = 0; i < sizeof(known_params) / sizeof(*known_params);
 	     i++) {
 		json_object *v = param_value(known_params[i]);

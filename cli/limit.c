@@ -87,7 +87,7 @@ static int show_limit(struct ctx *ctx, const char *path)
 		json_object_put(o);
 		return nl_failure(ctx, err, NULL, "%s: %s", ctx->cmd, path);
 	}
-	root = json_object_new_object();
+	root = jobj();
 	json_object_object_add(root, "limit", o);
 	out_print(ctx, root);
 	json_object_put(root);
@@ -173,8 +173,8 @@ int cmd_limit_del(struct ctx *ctx, int argc, char **argv)
 		 * numbers null: without a limit, the module counts nothing
 		 * for the cgroup.
 		 */
-		json_object *root = json_object_new_object();
-		json_object *o = json_object_new_object();
+		json_object *root = jobj();
+		json_object *o = jobj();
 		char canon[4096];
 
 		cgroup_canon(path, canon, sizeof(canon));

@@ -300,12 +300,12 @@ static int collect_once(struct ctx *ctx, struct collection *c)
 	err = stats_fetch(ctx, &c->st);
 	if (err)
 		return err;
-	c->vms = json_object_new_array();
+	c->vms = jarr();
 	err = vnl_exec(ctx, vnl_msg_new(ctx, VFIO_PASID_CMD_VM_GET, true),
 		       vm_cb, c);
 	if (err)
 		return err;
-	c->limits = json_object_new_array();
+	c->limits = jarr();
 	return vnl_exec(ctx, vnl_msg_new(ctx, VFIO_PASID_CMD_LIMIT_GET, true),
 			limit_cb, c);
 }
@@ -316,8 +316,8 @@ static int collect_once(struct ctx *ctx, struct collection *c)
 static json_object *family(json_object *fams, const char *name,
 			   const char *type, const char *help)
 {
-	json_object *f = json_object_new_object();
-	json_object *samples = json_object_new_array();
+	json_object *f = jobj();
+	json_object *samples = jarr();
 
 	jadd(f, "name", jstr(name));
 	jadd(f, "type", jstr(type));
@@ -330,9 +330,9 @@ static json_object *family(json_object *fams, const char *name,
 /* A sample of value @v with @labels (owned; NULL: none) */
 static void sample(json_object *samples, json_object *labels, uint64_t v)
 {
-	json_object *s = json_object_new_object();
+	json_object *s = jobj();
 
-	jadd(s, "labels", labels ? labels : json_object_new_object());
+	jadd(s, "labels", labels ? labels : jobj());
 	jadd(s, "value", ju64(v));
 	json_object_array_add(samples, s);
 }
@@ -454,7 +454,7 @@ static void add_stats(json_object *fams, const struct stats *st)
 			continue;
 		for (int l = 0; l < 2 && m->label[l][0]; l++) {
 			if (!labels)
-				labels = json_object_new_object();
+				labels = jobj();
 			jadd(labels, m->label[l][0], jstr(m->label[l][1]));
 		}
 		/* an attribute is a u32 or a u64 one: the other stays 0 */
@@ -485,7 +485,7 @@ static void add_list(json_object *fams, json_object *list,
 
 			if (!num_of(o, m[i].key, &v))
 				continue;
-			labels = json_object_new_object();
+			labels = jobj();
 			for (const char *const *k = keys; *k; k++) {
 				json_object *l = label_of(o, *k);
 
@@ -521,9 +521,9 @@ static const struct list_metric limit_metrics[] = {
 
 static json_object *metrics_obj(const struct collection *c)
 {
-	json_object *root = json_object_new_object();
-	json_object *fams = json_object_new_array();
-	json_object *labels = json_object_new_object();
+	json_object *root = jobj();
+	json_object *fams = jarr();
+	json_object *labels = jobj();
 	char *version = mod_version();
 
 	jadd(root, "metrics", fams);

@@ -82,8 +82,8 @@ static json_object *module_json(struct kmod_ctx *k)
 	if (inst)
 		path = kmod_module_get_path(inst);
 
-	root = json_object_new_object();
-	m = json_object_new_object();
+	root = jobj();
+	m = jobj();
 	json_object_object_add(root, "module", m);
 	json_object_object_add(m, "name", jstr(MODULE_NAME));
 	json_object_object_add(m, "state", jstr(mod_state_str(state)));
@@ -97,7 +97,7 @@ static json_object *module_json(struct kmod_ctx *k)
 		free(s);
 		json_object_object_add(m, "refcount",
 				       jnum(kmod_module_get_refcnt(mod)));
-		o = json_object_new_array();
+		o = jarr();
 		holders = kmod_module_get_holders(mod);
 		kmod_list_foreach(l, holders) {
 			struct kmod_module *h = kmod_module_get_module(l);

@@ -97,7 +97,7 @@ static const struct argp monitor_argp = {
 
 static json_object *event_new(const char *name, uint64_t ns)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = jobj();
 
 	jadd(o, "event", jstr(name));
 	jadd(o, "time", jtime_ns(ns));

@@ -73,7 +73,7 @@ void add_attrs(json_object *o, struct nlattr **tb,
 static json_object *attrs_obj(struct nlattr **tb,
 			      const struct attr_field *fields)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = jobj();
 
 	add_attrs(o, tb, fields);
 	return o;
@@ -190,7 +190,7 @@ json_object *backend_nesting_obj(struct nlattr **tb)
 
 	if (!tb[VFIO_PASID_A_NESTING])
 		return NULL;
-	o = json_object_new_object();
+	o = jobj();
 	if (!nla_get_u8(tb[VFIO_PASID_A_NESTING])) {
 		jadd(o, "available", jbool(false));
 		jadd(o, "reason", jstr(no_nesting_reason(

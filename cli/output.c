@@ -48,24 +48,42 @@ uint64_t now_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* json-c answers NULL when it cannot allocate: no value is lost silently */
+static json_object *jchk(json_object *o)
+{
+	if (!o)
+		oom_die();
+	return o;
+}
+
+json_object *jobj(void)
+{
+	return jchk(json_object_new_object());
+}
+
+json_object *jarr(void)
+{
+	return jchk(json_object_new_array());
+}
+
 json_object *jnum(int64_t v)
 {
-	return json_object_new_int64(v);
+	return jchk(json_object_new_int64(v));
 }
 
 json_object *ju64(uint64_t v)
 {
-	return json_object_new_uint64(v);
+	return jchk(json_object_new_uint64(v));
 }
 
 json_object *jstr(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return s ? jchk(json_object_new_string(s)) : NULL;
 }
 
 json_object *jbool(bool v)
 {
-	return json_object_new_boolean(v);
+	return jchk(json_object_new_boolean(v));
 }
 
 void jadd(json_object *o, const char *key, json_object *v)
@@ -79,7 +97,7 @@ json_object *jtime_ns(uint64_t ns)
 
 	if (fmt_rfc3339_ns(buf, sizeof(buf), ns))
 		return NULL;
-	return json_object_new_string(buf);
+	return jstr(buf);
 }
 
 static bool is_number(const json_object *o)
@@ -93,14 +111,19 @@ static bool is_number(const json_object *o)
 /* A scalar as JSON text; @o may be NULL (null) */
 static const char *scalar_json(const json_object *o)
 {
+	const char *s;
+
 	if (!o)
 		return "null";
-	return json_object_to_json_string_ext((json_object *)o, JSON_FLAGS);
+	s = json_object_to_json_string_ext((json_object *)o, JSON_FLAGS);
+	if (!s)
+		oom_die();
+	return s;
 }
 
 static void put_json_string(FILE *f, const char *s)
 {
-	json_object *tmp = json_object_new_string(s);
+	json_object *tmp = jstr(s);
 
 	fputs(scalar_json(tmp), f);
 	json_object_put(tmp);

@@ -33,6 +33,9 @@ int fmt_rfc3339_ns(char *buf, size_t len, uint64_t ns);
 uint64_t now_realtime_ns(void);
 
 /* JSON value helpers (NULL is JSON null) */
+/* New JSON values; out of memory ends the program with one line */
+json_object *jobj(void);
+json_object *jarr(void);
 json_object *jnum(int64_t v);
 json_object *ju64(uint64_t v);
 json_object *jstr(const char *s);

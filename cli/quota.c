@@ -29,8 +29,8 @@ static uint32_t parse_quota(struct ctx *ctx, const char *s)
 /* {"quota":{"vm_id","quota","count"}} */
 static int print_quota(struct ctx *ctx, const struct vm_info *vi)
 {
-	json_object *root = json_object_new_object();
-	json_object *q = json_object_new_object();
+	json_object *root = jobj();
+	json_object *q = jobj();
 
 	json_object_object_add(root, "quota", q);
 	json_object_object_add(q, "vm_id", jnum(vi->vm_id));
@@ -204,7 +204,7 @@ int cmd_quota_default(struct ctx *ctx, int argc, char **argv)
 		err = EPROTO;
 	if (err)
 		return nl_failure(ctx, err, NULL, "%s", ctx->cmd);
-	root = json_object_new_object();
+	root = jobj();
 	json_object_object_add(root, "default_quota", jnum(value));
 	out_print(ctx, root);
 	json_object_put(root);

@@ -70,7 +70,7 @@ static int log_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 
 	(void)cmd;
 	if (!*o) {
-		*o = json_object_new_object();
+		*o = jobj();
 		add_attrs(*o, tb, fields);
 	}
 	return 0;
@@ -95,7 +95,7 @@ static int print_log(struct ctx *ctx)
 				  "%s --clear: the log was emptied, but reading it back failed",
 				  ctx->cmd);
 	}
-	root = json_object_new_object();
+	root = jobj();
 	jadd(root, "reclaim_log", o);
 	out_print(ctx, root);
 	json_object_put(root);

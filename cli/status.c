@@ -165,8 +165,8 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 						    true), vm_sum_cb, &com);
 	}
 
-	root = json_object_new_object();
-	s = json_object_new_object();
+	root = jobj();
+	s = jobj();
 	json_object_object_add(root, "status", s);
 	json_object_object_add(s, "module", jstr(mod_state_str(state)));
 	if (state != MOD_NOT_LOADED) {
@@ -195,7 +195,7 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 			json_object_object_add(s, "nesting", st.nesting);
 			st.nesting = NULL;
 		}
-		o = json_object_new_object();
+		o = jobj();
 		add_u32(o, &st, "min", VFIO_PASID_A_POOL_MIN);
 		add_u32(o, &st, "max", VFIO_PASID_A_POOL_MAX);
 		add_u32(o, &st, "size", VFIO_PASID_A_POOL_SIZE);
@@ -225,7 +225,7 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (st.ok) {
-		o = json_object_new_object();
+		o = jobj();
 		add_u64(o, &st, "allocated", VFIO_PASID_A_ALLOCATED);
 		add_u64(o, &st, "freed", VFIO_PASID_A_FREED);
 		add_u64(o, &st, "reclaimed", VFIO_PASID_A_RECLAIMED);
@@ -240,7 +240,7 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 		add_u64(o, &st, "inv_dev_iotlb_addr",
 			VFIO_PASID_A_INV_DEV_IOTLB_ADDR);
 		json_object_object_add(s, "totals", o);
-		o = json_object_new_object();
+		o = jobj();
 		add_u32(o, &st, "size", VFIO_PASID_A_RECLAIM_LOG_SIZE);
 		add_u32(o, &st, "count", VFIO_PASID_A_RECLAIM_LOG_COUNT);
 		add_u64(o, &st, "dropped", VFIO_PASID_A_RECLAIM_LOG_DROPPED);

@@ -103,7 +103,7 @@ static char *unit_of(const char *real)
 
 json_object *iommu_group_devices_json(const char *sysfs, uint32_t group)
 {
-	json_object *list = json_object_new_array();
+	json_object *list = jarr();
 	struct dirent **ents;
 	char dir[PATH_MAX];
 	int n;
@@ -113,7 +113,7 @@ json_object *iommu_group_devices_json(const char *sysfs, uint32_t group)
 	n = dir_sorted(dir, &ents);
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		json_object *o = json_object_new_object();
+		json_object *o = jobj();
 		char path[PATH_MAX + 256], real[PATH_MAX];
 		char *bus = NULL, *driver = NULL, *unit = NULL, *parent = NULL;
 

@@ -75,7 +75,7 @@ int cmd_vm_show(struct ctx *ctx, int argc, char **argv)
 		return ret;
 
 	/* the devices of its attached groups; absent from older modules */
-	devs = json_object_new_array();
+	devs = jarr();
 	err = vnl_exec(ctx, vnl_dump_of_vm(ctx, VFIO_PASID_CMD_DEVICE_GET,
 					   vi.vm_id), device_cb, devs);
 	if (err == ENOENT) {

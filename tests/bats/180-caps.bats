@@ -394,6 +394,8 @@ complete_words() {
 	run complete_words "hold --group "
 	assert_line "$GROUP"
 	run complete_words "help c"
+	assert_output "$(printf '%s\n' caps config)"
+	run complete_words "help ca"
 	assert_output caps
 }
 

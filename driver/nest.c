@@ -392,58 +392,55 @@ static void vp_group_detach(struct vp_vm *vm, struct vp_group *g)
 }
 
 /*
- * Detach the group attached through the file behind @fd: found by that file
- * (which the VM holds), not by its number, so a descriptor whose devices are
- * gone still detaches what it attached.
+ * Take off @vm the group attached through @file, or, when @file is NULL,
+ * the one numbered @id; NULL when there is none.  By the file the VM holds,
+ * not by its number, so a descriptor whose devices are gone still finds
+ * what it attached.  The caller frees it.
  */
+static struct vp_group *vp_group_take(struct vp_vm *vm, struct file *file,
+				      u32 id)
+{
+	struct vp_group *g;
+
+	mutex_lock(&vm->lock);
+	list_for_each_entry(g, &vm->groups, node) {
+		if (file ? g->file == file : (u32)g->id == id) {
+			vp_group_detach(vm, g);
+			mutex_unlock(&vm->lock);
+			return g;
+		}
+	}
+	mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+/* Detach the group attached through the file behind @fd */
 int vp_vm_detach_group(struct vp_vm *vm, int fd)
 {
-	struct vp_group *g, *found = NULL;
+	struct vp_group *g;
 	struct fd f;
-	int ret;
+	int ret = 0;
 
 	f = fdget(fd);
 	if (!f.file)
 		return -EBADF;
-
-	mutex_lock(&vm->lock);
-	list_for_each_entry(g, &vm->groups, node) {
-		if (g->file == f.file) {
-			found = g;
-			vp_group_detach(vm, g);
-			break;
-		}
-	}
-	mutex_unlock(&vm->lock);
-
-	if (found) {
-		fdput(f);
-		vp_group_free(found);
-		return 0;
-	}
-	ret = vp_compat_is_vfio_group(f.file) ? -ENOENT : -EINVAL;
+	g = vp_group_take(vm, f.file, 0);
+	if (!g)
+		ret = vp_compat_is_vfio_group(f.file) ? -ENOENT : -EINVAL;
 	fdput(f);
+	if (g)
+		vp_group_free(g);
 	return ret;
 }
 
 /* Detach the group numbered @id, for a VMM that closed its descriptor */
 int vp_vm_detach_group_id(struct vp_vm *vm, u32 id)
 {
-	struct vp_group *g, *found = NULL;
+	struct vp_group *g = vp_group_take(vm, NULL, id);
 
-	mutex_lock(&vm->lock);
-	list_for_each_entry(g, &vm->groups, node) {
-		if ((u32)g->id == id) {
-			found = g;
-			vp_group_detach(vm, g);
-			break;
-		}
-	}
-	mutex_unlock(&vm->lock);
-
-	if (!found)
+	if (!g)
 		return -ENOENT;
-	vp_group_free(found);
+	vp_group_free(g);
 	return 0;
 }
 

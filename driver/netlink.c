@@ -325,8 +325,9 @@ struct vp_dump_ctx {
 
 /*
  * A dump entry's header.  Each part of a dump takes the generation of the
- * lists (vm.c) as it starts; a part that starts after a change flags its
- * messages, and the dump's NLMSG_DONE, NLM_F_DUMP_INTR.
+ * lists (vm.c) as it starts; netlink flags NLM_F_DUMP_INTR on the first
+ * message of a part that starts after a change (on NLMSG_DONE when that
+ * part is the empty last one).
  */
 static void *vp_dump_put(struct vp_dump_ctx *ctx)
 {

@@ -33,7 +33,10 @@
  * @mm: the mm this VM is keyed on, pinned with mmgrab()
  * @users: open descriptors; protected by vp_lock
  * @hnode: entry in the mm hash table; protected by vp_lock
- * @pid: tgid of the opener
+ * @creator: the opener's thread group, referenced: its pid, in any pid
+ *           namespace, and what a PID selector matches (not the number, which
+ *           another process may take after the opener's exit)
+ * @uid: the opener's effective uid: who may read the VM without CAP_NET_ADMIN
  * @comm: command name of the opener
  * @cg: the cgroup node the VM is charged to, for its whole life (limit.c)
  * @lock: protects everything below
@@ -53,7 +56,6 @@ struct vp_vm {
 	struct mm_struct	*mm;
 	unsigned int		users;
 	struct hlist_node	hnode;
-	pid_t			pid;
 	struct pid		*creator;
 	kuid_t			uid;
 	char			comm[TASK_COMM_LEN];

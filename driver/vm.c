@@ -135,7 +135,7 @@ void vp_vm_exit(void)
 void vp_vm_snapshot(struct vp_vm *vm, struct vp_vm_info *info)
 {
 	info->id = vm->id;
-	info->pid = vm->pid;
+	info->pid = pid_nr(vm->creator);
 	memcpy(info->comm, vm->comm, sizeof(info->comm));
 	info->cgroup = vp_cg_path(vm->cg);
 	mutex_lock(&vm->lock);
@@ -179,7 +179,6 @@ static struct vp_vm *vp_vm_create(struct mm_struct *mm)
 	xa_init(&vm->states);
 	INIT_LIST_HEAD(&vm->groups);
 	vm->users = 1;
-	vm->pid = current->tgid;
 	vm->creator = get_pid(task_tgid(current));
 	vm->uid = current_euid();
 	get_task_comm(vm->comm, current);
@@ -254,7 +253,7 @@ static void vp_vm_reclaim(struct vp_vm *vm)
 	struct vp_reclaim_rec rec = {
 		.time_ns = ktime_get_real_ns(),
 		.vm_id = vm->id,
-		.pid = vm->pid,
+		.pid = pid_nr(vm->creator),
 		.uid = vm->uid,
 	};
 	struct vp_vm_info info;

@@ -307,30 +307,35 @@ static int open_failed(struct ctx *ctx, int err)
 			  "%s: cannot open a generic netlink socket", ctx->cmd);
 }
 
-/* A socket for @ctx; NULL, and *@status the failure's exit status */
-static struct nl *nl_for(struct ctx *ctx, int *status)
+int vnl_connect(struct ctx *ctx)
 {
 	struct nl *nl;
 	int err;
 
+	if (ctx->nl)
+		return 0;
 	nl = nl_new(&err);
 	if (!nl)
-		*status = open_failed(ctx, err);
-	return nl;
+		return open_failed(ctx, err);
+	nl->gone = true;
+	ctx->nl = nl;
+	return 0;
 }
 
 int vnl_open(struct ctx *ctx)
 {
 	struct nl *nl;
-	int status;
+	int ret;
 
 	if (ctx->nl)
 		return 0;
-	nl = nl_for(ctx, &status);
-	if (!nl)
-		return status;
+	ret = vnl_connect(ctx);
+	if (ret)
+		return ret;
+	nl = ctx->nl;
 	nl->family = genl_ctrl_resolve(nl->sk, VFIO_PASID_FAMILY_NAME);
 	if (nl->family < 0) {
+		ctx->nl = NULL;
 		free_nl(nl);
 		if (mod_state() == MOD_NOT_LOADED)
 			return fail(EXIT_NOMOD, MSG_NOT_LOADED);
@@ -338,22 +343,7 @@ int vnl_open(struct ctx *ctx)
 			    "module %s is loaded but its netlink family '%s' is not registered: reload the module (vfiopasidctl module unload; vfiopasidctl module load)",
 			    MODULE_NAME, VFIO_PASID_FAMILY_NAME);
 	}
-	ctx->nl = nl;
-	return 0;
-}
-
-int vnl_connect(struct ctx *ctx)
-{
-	struct nl *nl;
-	int status;
-
-	if (ctx->nl)
-		return 0;
-	nl = nl_for(ctx, &status);
-	if (!nl)
-		return status;
-	nl->gone = true;
-	ctx->nl = nl;
+	nl->gone = false;
 	return 0;
 }
 

@@ -51,7 +51,7 @@ tests:
 	$(MAKE) -C tests/ioctl
 	$(MAKE) -C tests/fuzz
 	$(MAKE) -C tests/mdev KDIR=$(KDIR) W=1
-	$(MAKE) -C tests/fault KDIR=$(KDIR) W=1
+	$(MAKE) -C tests/testmod KDIR=$(KDIR) W=1
 	$(MAKE) -C tests/bench
 	$(MAKE) -C tests/bench/floor KDIR=$(KDIR) W=1
 
@@ -82,11 +82,11 @@ bench: deps
 	@echo "bench: results in $(BENCH_OUT)/bench.json, plot in $(BENCH_OUT)/bench-scaling.png"
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all tests
 	@tests/vm/run -- tests/demo
 
 shell: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all tests
 	@tests/vm/run --interactive -- tests/vm/shell
 
 lint: deps
@@ -205,7 +205,7 @@ clean:
 	-$(MAKE) -C tests/ioctl clean
 	-$(MAKE) -C tests/fuzz clean
 	-$(MAKE) -C tests/mdev KDIR=$(KDIR) clean
-	-$(MAKE) -C tests/fault KDIR=$(KDIR) clean
+	-$(MAKE) -C tests/testmod KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/bench clean
 	-$(MAKE) -C tests/bench/floor KDIR=$(KDIR) clean
 	rm -rf .vm build

@@ -248,7 +248,7 @@ static int check_params(const struct ctx *ctx, struct kmod_module *mod,
 {
 	struct kmod_list *info = NULL, *l;
 	char known[1024] = "";
-	bool have_parms = false;
+	bool have_parms = false, test_build = false;
 
 	*depends = NULL;
 	if (kmod_module_get_info(mod, &info) < 0)
@@ -259,7 +259,9 @@ static int check_params(const struct ctx *ctx, struct kmod_module *mod,
 
 		if (!key || !val)
 			continue;
-		if (!strcmp(key, "depends") && *val) {
+		if (!strcmp(key, "test"))
+			test_build = !strcmp(val, "Y");
+		else if (!strcmp(key, "depends") && *val) {
 			free(*depends);
 			*depends = xstrdup(val);
 		} else if (!strcmp(key, "parm")) {
@@ -274,6 +276,13 @@ static int check_params(const struct ctx *ctx, struct kmod_module *mod,
 		}
 	}
 	kmod_module_info_free_list(info);
+	/* the kernel would refuse it too, in words only dmesg shows */
+	for (int i = 0; i < a->nparams && !test_build; i++) {
+		if (!strcmp(a->params[i], "backend=emulated"))
+			return fail(EXIT_FAIL,
+				    "%s: backend=emulated is in the test build only (tests/testmod/vfio_pasid.ko, made by 'make tests'): %s has backend=native only",
+				    ctx->cmd, a->file ? a->file : "the installed module");
+	}
 	if (!have_parms)
 		return 0;
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio_pasid - allocation-failure injection, for tests only
+ * vfio_pasid - allocation-failure injection, in the test build only
  *
  * Copyright (C) 2026 The vfio-pasid authors
  *
- * Compiled in only with VP_FAULT_INJECT=y (make -C driver VP_FAULT_INJECT=y);
- * a normal build has none of this, and vp_fail() is constant false there.
+ * Compiled in only in the test build (tests/testmod, VP_TEST_BUILD=y); the
+ * module that is installed has none of this, and vp_fail() is constant
+ * false there.
  *
  * Every allocation of the module, every call into an allocator that can
  * fail, and the emulated backend's programming of a device, is an injection

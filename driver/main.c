@@ -55,7 +55,11 @@ MODULE_PARM_DESC(pasid_max, "highest PASID handed out (default 0xFFFFF)");
 module_param_named(reclaim_log_size, vp_reclaim_log_size, uint, 0444);
 MODULE_PARM_DESC(reclaim_log_size, "records kept in the reclaim log (default 1024)");
 module_param_named(backend, vp_backend, charp, 0444);
-MODULE_PARM_DESC(backend, "who programs the IOMMU: native (default) or emulated");
+#ifdef VP_TEST_BUILD
+MODULE_PARM_DESC(backend, "who programs the IOMMU: native (default) or emulated (this test build only)");
+#else
+MODULE_PARM_DESC(backend, "who programs the IOMMU: native (the only one of this build)");
+#endif
 
 static bool vp_loaded;
 
@@ -459,9 +463,15 @@ static int vp_check_params(void)
 		       vp_reclaim_log_size, VP_RECLAIM_LOG_MAX);
 		return -EINVAL;
 	}
-	if (vp_backend_init()) {
-		pr_err("backend '%s' is unknown: use native or emulated\n",
-		       vp_backend);
+	switch (vp_backend_init()) {
+	case 0:
+		break;
+	case -EOPNOTSUPP:
+		pr_err("backend=emulated programs no IOMMU and is in the test build only (tests/testmod/vfio_pasid.ko, made by 'make tests'); this module has backend=native\n");
+		return -EINVAL;
+	default:
+		pr_err("backend '%s' is unknown: use %s\n", vp_backend,
+		       VP_BACKEND_NAMES);
 		return -EINVAL;
 	}
 	return 0;
@@ -497,9 +507,9 @@ static int __init vp_init(void)
 	WRITE_ONCE(vp_loaded, true);
 	if (!strcmp(vp_backend, "emulated"))
 		pr_warn("backend=emulated: guest page-table binds and invalidations are modelled in software and program no DMA translation; for testing only\n");
-	pr_info("version %s loaded: PASIDs %u-%u, default quota %u, backend %s\n",
-		VP_VERSION, vp_pasid_min, vp_pasid_max, default_quota,
-		vp_backend);
+	pr_info("version %s%s loaded: PASIDs %u-%u, default quota %u, backend %s\n",
+		VP_VERSION, VP_BUILD_NAME, vp_pasid_min, vp_pasid_max,
+		default_quota, vp_backend);
 	return 0;
 
 err_nl:

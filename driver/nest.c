@@ -17,10 +17,11 @@
  *
  * Backends: "native" is the host's IOMMU through the kernel's IOMMU API,
  * which on 6.1 has no nested first-level binding (removed in 5.18), so it
- * cannot nest and answers bind and invalidate with EOPNOTSUPP.  "emulated"
- * is a software model of a VT-d-format nesting IOMMU: it validates as the
- * VT-d driver did, keeps the binding table (struct vp_pasid) and counts,
- * and programs no DMA translation.
+ * cannot nest and answers bind and invalidate with EOPNOTSUPP.  "emulated",
+ * in the test build only (emulated.c), is a software model of a VT-d-format
+ * nesting IOMMU: binds are validated here as the VT-d driver did, the
+ * binding table (struct vp_pasid) is kept, and no DMA translation is
+ * programmed.
  *
  * Lock order: the VM's lock, then an IOMMU group's mutex (taken inside
  * iommu_group_for_each_dev() and iommu_group_get()), which attach takes
@@ -40,71 +41,35 @@
 
 #include "vfio_pasid.h"
 
-/* The VT-d first-level address widths: 4-level and 5-level paging */
-#define VP_VTD_FL_4LEVEL	48
-#define VP_VTD_FL_5LEVEL	57
-
 /* ------------------------------------------------------------------ */
 /* Backends                                                            */
 
-/*
- * The emulated IOMMU: the binding table lives in the VM (struct vp_pasid);
- * per device it keeps how many PASIDs are bound.  A device whose binds
- * cannot reach an IOMMU (an mdev whose parent has no IOMMU group) refuses.
- */
-static int vp_emu_bind_dev(struct vp_dev *d, u32 pasid,
-			   const struct vp_pasid *st)
-{
-	if (!d->backed)
-		return -EOPNOTSUPP;
-	/* programming a device can fail: fault injection stands for that */
-	if (vp_fail("bind-dev"))
-		return -ENOMEM;
-	d->binds++;
-	return 0;
-}
-
-static void vp_emu_unbind_dev(struct vp_dev *d, u32 pasid)
-{
-	d->binds--;
-}
-
-static void vp_emu_invalidate_dev(struct vp_dev *d, u32 pasid, u8 cache,
-				  u8 granularity)
-{
-	/* a model: there is no cache to flush; the VM and stats count it */
-}
-
-static const struct vp_backend vp_backends[] = {
-	{
-		.name		= "native",
-		.nesting	= false,
-	},
-	{
-		.name		= "emulated",
-		.nesting	= true,
-		.format		= IOMMU_PASID_FORMAT_INTEL_VTD,
-		.addr_width	= VP_VTD_FL_4LEVEL,
-		.pasid_bits	= 20,
-		.bind_dev	= vp_emu_bind_dev,
-		.unbind_dev	= vp_emu_unbind_dev,
-		.invalidate_dev	= vp_emu_invalidate_dev,
-	},
+static const struct vp_backend vp_native_backend = {
+	.name		= "native",
+	.nesting	= false,
 };
 
 const struct vp_backend *vp_be;
 
+/*
+ * The backend the parameter names: 0, -ENOENT for a name no build has, or
+ * -EOPNOTSUPP for "emulated" in a module that is not the test build.
+ */
 int vp_backend_init(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(vp_backends); i++) {
-		if (!strcmp(vp_backend, vp_backends[i].name)) {
-			vp_be = &vp_backends[i];
-			return 0;
-		}
+	if (!strcmp(vp_backend, vp_native_backend.name)) {
+		vp_be = &vp_native_backend;
+		return 0;
 	}
-	return -EINVAL;
+	if (!strcmp(vp_backend, "emulated")) {
+#ifdef VP_TEST_BUILD
+		vp_be = &vp_emulated_backend;
+		return 0;
+#else
+		return -EOPNOTSUPP;
+#endif
+	}
+	return -ENOENT;
 }
 
 /* ------------------------------------------------------------------ */

@@ -198,6 +198,24 @@ struct vp_backend {
 
 extern const struct vp_backend *vp_be;
 
+/* The VT-d first-level address widths: 4-level and 5-level paging */
+#define VP_VTD_FL_4LEVEL	48
+#define VP_VTD_FL_5LEVEL	57
+
+/*
+ * emulated.c, in the test build only (VP_TEST_BUILD, tests/testmod): a
+ * software model of a nesting IOMMU that programs no DMA translation.  A
+ * module that reports binds it never programs is not one to install.
+ */
+#ifdef VP_TEST_BUILD
+extern const struct vp_backend vp_emulated_backend;
+#define VP_BACKEND_NAMES	"native or emulated"
+#define VP_BUILD_NAME		" (test build)"
+#else
+#define VP_BACKEND_NAMES	"native"
+#define VP_BUILD_NAME		""
+#endif
+
 /*
  * A snapshot of a VM for the admin API, taken under its lock.  @cgroup, the
  * path of the cgroup it is charged to, is valid while the VM lives: under
@@ -278,10 +296,10 @@ static inline u32 vp_pool_size(void)
 }
 
 /*
- * fault.c, in test builds only (VP_FAULT_INJECT): allocation-failure
+ * fault.c, in the test build only (VP_TEST_BUILD): allocation-failure
  * injection.  vp_fail(@site) is an injection point: true when it must fail.
  */
-#ifdef VP_FAULT_INJECT
+#ifdef VP_TEST_BUILD
 bool vp_fail(const char *site);
 void vp_live_inc(const void *p);
 void vp_live_dec(const void *p);

@@ -20,7 +20,7 @@ teardown_file() {
 }
 
 @test "module load --file loads the module quietly; unload unloads it" {
-	ctl module load --file "$MODULE_KO" backend=emulated
+	ctl module load --file "$TEST_KO" backend=emulated
 	assert_output ""
 	assert_equal "$(cat /sys/module/vfio_pasid/initstate)" live
 	assert [ -c /dev/vfio-pasid ]
@@ -31,7 +31,7 @@ teardown_file() {
 }
 
 @test "module load and unload with -j: one JSON object, the module as module show has it; failures print nothing" {
-	ctl -j module load --file "$MODULE_KO" backend=emulated default_quota=7
+	ctl -j module load --file "$TEST_KO" backend=emulated default_quota=7
 	assert_one_object
 	jq_is '.module | keys_unsorted | join(",")' name,state,version,refcount,holders,size,taint,path,parameters
 	jq_is '.module.name' vfio_pasid
@@ -39,7 +39,7 @@ teardown_file() {
 	jq_is '.module.refcount' 0
 	jq_is '.module.parameters.default_quota' 7
 	jq_is '.module.parameters.backend' emulated
-	ctl 1 -j module load --file "$MODULE_KO" backend=emulated
+	ctl 1 -j module load --file "$TEST_KO" backend=emulated
 	assert_output ""
 	ctl -p module unload
 	assert_one_object
@@ -50,13 +50,13 @@ teardown_file() {
 	assert_output ""
 	ctl 2 -j module load --file "$MODULE_KO" no_such_param=1
 	assert_output ""
-	ctl_as_nobody 4 -j module load --file "$MODULE_KO" backend=emulated
+	ctl_as_nobody 4 -j module load --file "$TEST_KO" backend=emulated
 	assert_output ""
 	refute module_loaded
 }
 
 @test "module load passes every PARAM=VALUE; without any, the defaults" {
-	ctl module load --file "$MODULE_KO" backend=emulated default_quota=7 \
+	ctl module load --file "$TEST_KO" backend=emulated default_quota=7 \
 		pasid_min=100 pasid_max=0x1ff reclaim_log_size=16
 	assert_equal "$(cat /sys/module/vfio_pasid/parameters/default_quota)" 7
 	assert_equal "$(cat /sys/module/vfio_pasid/parameters/pasid_min)" 100
@@ -71,7 +71,7 @@ teardown_file() {
 
 @test "module load when already loaded: exit 1, 'module already loaded'" {
 	module_load
-	ctl 1 module load --file "$MODULE_KO" backend=emulated
+	ctl 1 module load --file "$TEST_KO" backend=emulated
 	assert_stderr "vfiopasidctl: module load: module already loaded"
 	assert module_loaded
 }
@@ -83,7 +83,7 @@ teardown_file() {
 	ctl 2 module load --file "$MODULE_KO" backend
 	assert_stderr_contains "'backend' is not PARAM=VALUE"
 	ctl 2 module load --file "$MODULE_KO" =1
-	ctl 2 module load --file "$MODULE_KO" 'backend="emulated"'
+	ctl 2 module load --file "$TEST_KO" 'backend="emulated"'
 	ctl 2 module load --file
 	ctl 2 module load --bogus
 	ctl 1 module load --file /nonexistent/vfio_pasid.ko
@@ -106,7 +106,7 @@ teardown_file() {
 
 @test "module load without --file uses the installed module, or says it is not installed" {
 	if modinfo vfio_pasid >/dev/null 2>&1; then
-		ctl module load backend=emulated
+		ctl module load backend=native
 		assert module_loaded
 	else
 		ctl 1 module load backend=emulated
@@ -114,8 +114,39 @@ teardown_file() {
 	fi
 }
 
+@test "the installed build has no emulated backend: the CLI and the kernel refuse it, nothing loads; only the test build taints (TAINT_TEST)" {
+	local taint
+	refute [ "$(modinfo -F test "$MODULE_KO")" ]
+	assert_equal "$(modinfo -F test "$TEST_KO")" Y
+	# the CLI says why before the kernel sees it
+	ctl 1 module load --file "$MODULE_KO" backend=emulated
+	assert_stderr "vfiopasidctl: module load: backend=emulated is in the test build only (tests/testmod/vfio_pasid.ko, made by 'make tests'): $MODULE_KO has backend=native only"
+	refute module_loaded
+	# the kernel refuses it too, with its reason in the log
+	local mark="vfio-pasid test: refusal $$ $RANDOM"
+	echo "$mark" >/dev/kmsg
+	run insmod "$MODULE_KO" backend=emulated
+	assert_failure
+	assert_output --partial "Invalid parameters"
+	refute module_loaded
+	run bash -c "dmesg | sed -n '/$mark/,\$p'"
+	assert_output --partial "vfio_pasid: backend=emulated programs no IOMMU and is in the test build only"
+	# the installed build loads native and carries no test mark
+	ctl -j module load --file "$MODULE_KO"
+	jq_is '.module.parameters.backend' native
+	jq_is '.module.taint | test("N")' false
+	ctl module unload
+	# the test build carries the test mark: TAINT_TEST (bit 18), module flag N
+	ctl -j module load --file "$TEST_KO" backend=emulated
+	jq_is '.module.taint | test("N")' true
+	taint=$(cat /proc/sys/kernel/tainted)
+	assert [ $((taint >> 18 & 1)) -eq 1 ]
+	run dmesg
+	assert_output --partial "(test build) loaded"
+}
+
 @test "module load and unload as an unprivileged user: exit 4" {
-	ctl_as_nobody 4 module load --file "$MODULE_KO" backend=emulated
+	ctl_as_nobody 4 module load --file "$TEST_KO" backend=emulated
 	assert_stderr_contains "permission denied"
 	refute module_loaded
 	module_load

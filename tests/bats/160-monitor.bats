@@ -32,7 +32,7 @@ bg_monitor() {
 # The module of the tests, loaded and unloaded with the CLI itself: the
 # helpers' module_load and module_unload end the monitors first
 ctl_load() {
-	ctl module load --file "$MODULE_KO" backend=emulated
+	ctl module load --file "$TEST_KO" backend=emulated
 }
 
 @test "monitor -j: a VM's life, one JSON object per line" {

@@ -63,13 +63,21 @@ teardown() {
 	refute [ -e /dev/vfio-pasid ]
 }
 
-@test "vfiopasidctl module load without --file loads the DKMS-built module" {
-	ctl module load backend=emulated
+@test "vfiopasidctl module load without --file loads the DKMS-built module, which has no emulated backend" {
+	ctl module load
 	ctl -j module show
 	jq_is '.module.state' live
 	jq_is '.module.path' "$DKMS_KO"
 	jq_is '.module.version' "$VERSION"
-	jq_is '.module.parameters.backend' emulated
+	jq_is '.module.parameters.backend' native
+	jq_is '.module.taint | test("N")' false
 	ctl module unload
+	refute module_loaded
+	# the installed module is never the test build
+	refute [ "$(modinfo -F test "$DKMS_KO")" ]
+	ctl 1 module load backend=emulated
+	assert_stderr "vfiopasidctl: module load: backend=emulated is in the test build only (tests/testmod/vfio_pasid.ko, made by 'make tests'): the installed module has backend=native only"
+	run modprobe vfio_pasid backend=emulated
+	assert_failure
 	refute module_loaded
 }

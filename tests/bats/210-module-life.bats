@@ -124,7 +124,7 @@ assert_returned() {
 	ctl module unload
 	refute module_loaded
 	refute [ -e /dev/vfio-pasid ]
-	ctl module load --file "$MODULE_KO" backend=emulated "${PARAMS[@]}"
+	ctl module load --file "$TEST_KO" backend=emulated "${PARAMS[@]}"
 	assert module_loaded
 	ctl -j status
 	jq_is '.status | [.vm_count, .pool.in_use, .pool.size] | join(" ")' "0 0 $POOL"
@@ -250,6 +250,6 @@ start_dump() {
 	wait "$DUMP_PID" || fail "the dump failed: $(cat "$DUMP_OUT")"
 	run cat "$DUMP_OUT"
 	assert_output $'started\nentries 0\ndone'
-	ctl module load --file "$MODULE_KO" backend=emulated "${PARAMS[@]}"
+	ctl module load --file "$TEST_KO" backend=emulated "${PARAMS[@]}"
 	assert module_loaded
 }

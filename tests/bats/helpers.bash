@@ -29,7 +29,10 @@ source "$PROJECT_DIR/tests/vm/lib.bash"
 bats_require_minimum_version 1.5.0
 
 CTL=${VFIOPASIDCTL:-$PROJECT_DIR/cli/vfiopasidctl}
+# the module that is installed (native backend only), and the test build
+# (tests/testmod: the emulated backend and fault injection, TAINT_TEST)
 MODULE_KO=${VFIO_PASID_KO:-$PROJECT_DIR/driver/vfio_pasid.ko}
+TEST_KO=${VFIO_PASID_TEST_KO:-$PROJECT_DIR/tests/testmod/vfio_pasid.ko}
 # shellcheck disable=SC2034 # used by the bats files
 NOT_LOADED_MSG="vfiopasidctl: module not loaded: run 'vfiopasidctl module load'"
 
@@ -113,16 +116,19 @@ module_loaded() {
 require_module() {
 	vm_require_guest
 	[[ -f $MODULE_KO ]] || skip "driver/vfio_pasid.ko is not built"
+	[[ -f $TEST_KO ]] || skip "tests/testmod/vfio_pasid.ko is not built: run 'make tests'"
 }
 
-# module_load [PARAM=VALUE]...: a fresh module, backend=emulated unless given
+# module_load [PARAM=VALUE]...: a fresh module, backend=emulated unless
+# given: the test build for the emulated backend, the installed build else
 # shellcheck disable=SC2120 # the bats files pass parameters
 module_load() {
 	module_unload
-	local args=("$@")
+	local args=("$@") ko=$MODULE_KO
 	[[ " ${args[*]} " == *" backend="* ]] || args+=(backend=emulated)
-	"$CTL" module load --file "$MODULE_KO" "${args[@]}" ||
-		fail "could not load $MODULE_KO ${args[*]}"
+	[[ " ${args[*]} " != *" backend=emulated "* ]] || ko=$TEST_KO
+	"$CTL" module load --file "$ko" "${args[@]}" ||
+		fail "could not load $ko ${args[*]}"
 }
 
 # assert_balanced: nothing lost or leaked: no VM left, no PASID in use, and

@@ -1287,6 +1287,8 @@ int main(int argc, char **argv)
 	int opt, fd;
 	uint64_t t0 = ns_now();
 
+	/* what operators run: the installed build, not the test build */
+	module_path = "driver/vfio_pasid.ko";
 	while ((opt = getopt(argc, argv, "o:qm:P:Kh")) != -1) {
 		switch (opt) {
 		case 'o':

@@ -2525,7 +2525,7 @@ static void usage(FILE *f, const char *prog)
 		"  --pasid-max N   the pool's top, from 1 (module parameter; default 4096)\n"
 		"  --quota N       default_quota at load (default 100)\n"
 		"  --no-groups     do not bind edu devices or create mdevs\n"
-		"  -m PATH         the module (default driver/vfio_pasid.ko)\n"
+		"  -m PATH         the module (default the test build, tests/testmod/vfio_pasid.ko)\n"
 		"  -f              run outside the test VM (VM_GUEST unset)\n",
 		prog, prog, MAX_PROCS, MAX_THREADS);
 }
@@ -2639,7 +2639,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (access(module_path, R_OK)) {
-		printf("Bail out! %s: %s: build it with 'make module'\n",
+		printf("Bail out! %s: %s: build it with 'make tests'\n",
 		       module_path, strerror(errno));
 		return 1;
 	}

@@ -515,7 +515,8 @@ void check_idle(const char *when)
 /* ------------------------------------------------------------------ */
 /* Module loading                                                      */
 
-const char *module_path = "driver/vfio_pasid.ko";
+/* the test build: the emulated backend and fault injection (tests/testmod) */
+const char *module_path = "tests/testmod/vfio_pasid.ko";
 
 bool module_present(void)
 {
@@ -1007,7 +1008,7 @@ static void usage(FILE *f, const char *prog, const struct harness *h)
 		"Usage: %s [-m MODULE.ko]%s [-f]\n"
 		"%s; TAP on stdout.\n"
 		"Run as root in the test VM (tests/vm/run -- %s), from the project root.\n"
-		"  -m PATH  the module to load (default driver/vfio_pasid.ko)\n"
+		"  -m PATH  the module to load (default tests/testmod/vfio_pasid.ko)\n"
 		"%s"
 		"  -f       run outside the test VM (VM_GUEST unset): loads a module into this kernel\n",
 		prog, h->synopsis ? h->synopsis : "", h->what, prog,
@@ -1075,7 +1076,7 @@ static int harness_start(int argc, char **argv, const struct harness *h)
 		return 1;
 	}
 	if (access(module_path, R_OK)) {
-		printf("Bail out! %s: %s: build it with 'make module'\n",
+		printf("Bail out! %s: %s: build it with 'make tests'\n",
 		       module_path, strerror(errno));
 		return 1;
 	}

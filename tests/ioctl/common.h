@@ -212,7 +212,7 @@ void check_idle(const char *when);
 /* ------------------------------------------------------------------ */
 /* Module loading                                                      */
 
-extern const char *module_path;	/* default driver/vfio_pasid.ko */
+extern const char *module_path;	/* default tests/testmod/vfio_pasid.ko */
 
 bool module_present(void);
 /* finit_module of module_path with @params: 0 or a negative errno */

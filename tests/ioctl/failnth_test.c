@@ -6,8 +6,8 @@
  * Copyright (C) 2026 The vfio-pasid authors
  *
  * Runs in the test VM (tests/vm/run -- tests/ioctl/failnth_test) against
- * the module's fault-injection build, tests/fault/vfio_pasid.ko (driver/
- * fault.c): writing N to its parameter fail_nth makes the N-th injection
+ * the module's test build, tests/testmod/vfio_pasid.ko, with its fault
+ * injection (driver/fault.c): writing N to its parameter fail_nth makes the N-th injection
  * point our process reaches fail, and fail_site names it.
  *
  * For each ioctl and generic netlink command, from a fixture built afresh
@@ -57,7 +57,6 @@
 #include "common.h"
 #include "tap.h"
 
-#define FAULT_KO	"tests/fault/vfio_pasid.ko"
 #define PARAMS		"backend=emulated pasid_max=64 default_quota=16"
 #define QUOTA		16
 #define VFIO_BIND	"tests/vm/vfio-bind"
@@ -1111,7 +1110,7 @@ static void test_load(void)
 		return;
 	loaded = true;
 	EXPECT_TRUE(access(FAIL_PARAM("nth"), W_OK) == 0,
-		    "%s: no fail_nth: not the fault-injection build", module_path);
+		    "%s: no fail_nth: not the test build (tests/testmod)", module_path);
 	monitor_join();
 	groups_setup();
 	cgroups_setup();
@@ -1171,7 +1170,7 @@ static void test_unload(void)
 static struct test tests[N_TESTS] = {
 	{ "module init with each allocation failing in turn: ENOMEM, nothing left",
 	  test_load_sweep, false },
-	{ "load the fault-injection build (backend=emulated), bind edu 0 and 1",
+	{ "load the test build (backend=emulated), bind edu 0 and 1",
 	  test_load, false },
 	{ "injection armed by another process fails nothing of ours",
 	  test_other_process, true },
@@ -1203,7 +1202,7 @@ static void after_test(const struct test *tc)
 }
 
 static struct harness h = {
-	.what = "Fails each allocation of each operation in turn (fault-injection build)",
+	.what = "Fails each allocation of each operation in turn (the test build)",
 	.synopsis = " [-k]",
 	.help = "  -k       the kernel's own failslab fails the allocations (fail-nth of\n"
 		"           this thread), not the module's injection points; module\n"
@@ -1231,7 +1230,6 @@ static void own_opt(int opt, const char *arg)
 int main(int argc, char **argv)
 {
 	h.opt = own_opt;
-	module_path = FAULT_KO;
 	tests_fill();
 	return harness_main(argc, argv, &h);
 }

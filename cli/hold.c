@@ -109,7 +109,10 @@ static const struct argp hold_argp = {
 	NULL, NULL, NULL
 };
 
-/* Open /dev/vfio/N, keep it open (close-on-exec), attach it */
+/*
+ * Open /dev/vfio/N, keep it open (close-on-exec), put it into a container
+ * as a VMM would, attach it
+ */
 static int attach_group(struct ctx *ctx, int fd, uint32_t group)
 {
 	int gfd, ret;
@@ -117,7 +120,9 @@ static int attach_group(struct ctx *ctx, int fd, uint32_t group)
 	ret = vfio_group_open(ctx, group, &gfd);
 	if (ret)
 		return ret;
-	ret = pasid_attach_group(ctx, fd, group, gfd);
+	ret = vfio_group_contain(ctx, group, gfd);
+	if (!ret)
+		ret = pasid_attach_group(ctx, fd, group, gfd);
 	if (ret)
 		close(gfd);
 	/* the group stays open, and attached, as long as we run */

@@ -271,6 +271,26 @@ int vfio_group_open(struct ctx *ctx, uint32_t group, int *fd)
 	}
 }
 
+int vfio_group_contain(struct ctx *ctx, uint32_t group, int gfd)
+{
+	int container, err;
+
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (container < 0)
+		return fail_errno(errno, NULL, NULL, "%s: /dev/vfio/vfio",
+				  ctx->cmd);
+	err = ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container) ? errno : 0;
+	close(container);
+	if (!err)
+		return 0;
+	return fail_errno(err, NULL,
+			  err == EPERM || err == EBUSY || err == EINVAL ?
+			  "every device of its IOMMU group must be bound to vfio-pci or to no driver" :
+			  NULL,
+			  "%s: adding VFIO group %u to a container", ctx->cmd,
+			  group);
+}
+
 int pasid_device_open(struct ctx *ctx, int *fd)
 {
 	int err;
@@ -322,6 +342,10 @@ int pasid_attach_group(struct ctx *ctx, int fd, uint32_t group, int gfd)
 	case EBUSY:
 		return fail(EXIT_FAIL,
 			    "%s: attaching VFIO group %u: another VM has it attached",
+			    ctx->cmd, group);
+	case EPERM:
+		return fail(EXIT_FAIL,
+			    "%s: attaching VFIO group %u: it is in no VFIO container or iommufd: its VMM must put it into one first",
 			    ctx->cmd, group);
 	case ENODEV:
 		return fail(EXIT_FAIL,

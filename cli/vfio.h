@@ -28,6 +28,15 @@ struct vfio_info_cap_header;
 int vfio_group_open(struct ctx *ctx, uint32_t group, int *fd);
 
 /*
+ * Put the open VFIO group @gfd (/dev/vfio/@group) into a container of its
+ * own, as a VMM does before it uses the group: the module attaches a group
+ * behind an IOMMU only once a container or iommufd owns it.  The
+ * container's descriptor is closed; the group keeps the container while
+ * @gfd is open.  On failure prints one line and returns the exit status.
+ */
+int vfio_group_contain(struct ctx *ctx, uint32_t group, int gfd);
+
+/*
  * Group @g of a --group option, added to @groups (*@n of MAX_GROUPS): a
  * usage error when it is given twice (a VFIO group opens once) or when
  * there are too many.

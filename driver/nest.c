@@ -88,12 +88,15 @@ static void vp_dev_probe(struct vp_dev *d, struct device *dev)
 	struct device *target;
 	int n;
 
-	d->dev = get_device(dev);
+	strscpy(d->name, dev_name(dev), sizeof(d->name));
+	if (dev->bus)
+		strscpy(d->bus, dev->bus->name, sizeof(d->bus));
 	d->mdev = vp_dev_is_mdev(dev);
 	target = d->mdev ? dev->parent : dev;
-	d->target = target ? get_device(target) : NULL;
 	if (!target)
 		return;
+	if (d->mdev)
+		strscpy(d->parent, dev_name(target), sizeof(d->parent));
 
 	/* backed: in a real IOMMU group, behind a real IOMMU unit */
 	group = iommu_group_get(target);
@@ -120,15 +123,18 @@ static void vp_dev_probe(struct vp_dev *d, struct device *dev)
 	}
 }
 
-static void vp_dev_release(struct vp_dev *d)
-{
-	put_device(d->target);
-	put_device(d->dev);
-}
+struct vp_census {
+	unsigned int	ndev;
+	bool		iommu;	/* a device of its own behind an IOMMU unit */
+};
 
-static int vp_count_dev(struct device *dev, void *arg)
+static int vp_census_dev(struct device *dev, void *arg)
 {
-	(*(unsigned int *)arg)++;
+	struct vp_census *c = arg;
+
+	c->ndev++;
+	if (!vp_dev_is_mdev(dev) && dev->iommu && dev->iommu->iommu_dev)
+		c->iommu = true;
 	return 0;
 }
 
@@ -158,12 +164,7 @@ static DEFINE_XARRAY(vp_attached);
 
 static void vp_group_free(struct vp_group *g)
 {
-	unsigned int i;
-
 	xa_cmpxchg(&vp_attached, g->id, g, NULL, 0);
-
-	for (i = 0; i < g->ndev; i++)
-		vp_dev_release(&g->devs[i]);
 	iommu_group_put(g->group);
 	fput(g->file);
 	vp_free(g);
@@ -172,9 +173,9 @@ static void vp_group_free(struct vp_group *g)
 /* A group record for the VFIO group file behind @fd, with its devices */
 static struct vp_group *vp_group_get(int fd)
 {
+	struct vp_census census = { 0 };
 	struct iommu_group *group;
 	struct vp_fill fill;
-	unsigned int room = 0;
 	struct vp_group *g;
 	struct fd f;
 
@@ -187,8 +188,21 @@ static struct vp_group *vp_group_get(int fd)
 		return ERR_CAST(group);
 	}
 
-	iommu_group_for_each_dev(group, &room, vp_count_dev);
-	g = vp_zalloc(struct_size(g, devs, room), "group");
+	/*
+	 * A group behind an IOMMU becomes its VMM's when VFIO puts it into a
+	 * container (VFIO_GROUP_SET_CONTAINER), or iommufd binds it: either
+	 * claims its DMA.  Until then the descriptor proves nothing about who
+	 * will own the devices, so it is refused.  A group without an IOMMU of
+	 * its own (an mdev's, emulated; no-IOMMU) has no owner to ask: 6.1
+	 * exports nothing that tells whether its VFIO group is in a container.
+	 */
+	iommu_group_for_each_dev(group, &census, vp_census_dev);
+	if (census.iommu && !iommu_group_dma_owner_claimed(group)) {
+		iommu_group_put(group);
+		fdput(f);
+		return ERR_PTR(-EPERM);
+	}
+	g = vp_zalloc(struct_size(g, devs, census.ndev), "group");
 	if (!g) {
 		iommu_group_put(group);
 		fdput(f);
@@ -200,7 +214,7 @@ static struct vp_group *vp_group_get(int fd)
 	g->id = iommu_group_id(group);
 	INIT_LIST_HEAD(&g->node);
 	fill.g = g;
-	fill.room = room;
+	fill.room = census.ndev;
 	iommu_group_for_each_dev(group, &fill, vp_add_dev);
 	return g;
 }

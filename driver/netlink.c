@@ -480,12 +480,11 @@ static int vp_dump_dev(u32 vm_id, const struct vp_group *g,
 		return -EMSGSIZE;
 	ret = nla_put_u32(skb, VFIO_PASID_A_VM_ID, vm_id) ||
 	      nla_put_u32(skb, VFIO_PASID_A_GROUP, g->id) ||
-	      nla_put_string(skb, VFIO_PASID_A_DEV_NAME, dev_name(d->dev)) ||
-	      (d->dev->bus &&
-	       nla_put_string(skb, VFIO_PASID_A_DEV_BUS, d->dev->bus->name)) ||
-	      (d->mdev && d->target &&
-	       nla_put_string(skb, VFIO_PASID_A_DEV_PARENT,
-			      dev_name(d->target))) ||
+	      nla_put_string(skb, VFIO_PASID_A_DEV_NAME, d->name) ||
+	      (d->bus[0] &&
+	       nla_put_string(skb, VFIO_PASID_A_DEV_BUS, d->bus)) ||
+	      (d->parent[0] &&
+	       nla_put_string(skb, VFIO_PASID_A_DEV_PARENT, d->parent)) ||
 	      nla_put_u8(skb, VFIO_PASID_A_IOMMU_BACKED, d->backed) ||
 	      (d->unit[0] &&
 	       nla_put_string(skb, VFIO_PASID_A_IOMMU_UNIT, d->unit)) ||

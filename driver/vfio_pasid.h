@@ -127,22 +127,30 @@ static inline struct vp_pasid *vp_pasid_state(void *entry)
 }
 
 /**
- * struct vp_dev - a device of an attached group
- * @dev: the device, referenced
- * @target: where binds go: @dev, or the parent of a mediated device
- * @mdev: @dev is a mediated device
- * @backed: @target is in a real IOMMU group, so binds can reach an IOMMU
- * @pasid_width: PASID capability width of @target (PCI), 0 when none
+ * struct vp_dev - a device of an attached group, as found at attach
+ * @name: the device's name
+ * @bus: its bus ("pci", "mdev"), "" when none
+ * @parent: the parent of a mediated device, "" otherwise
+ * @mdev: the device is a mediated device
+ * @backed: the target of binds (the device, or an mdev's parent) is in a
+ *	real IOMMU group, so binds can reach an IOMMU
+ * @pasid_width: PASID capability width of the target (PCI), 0 when none
  * @pasid_exec: the PASID capability supports execute requests
  * @pasid_priv: the PASID capability supports privileged requests
- * @ats: @target supports ATS
- * @pri: @target supports PRI
- * @unit: the IOMMU unit of @target ("dmar0"), "" when unknown
+ * @ats: the target supports ATS
+ * @pri: the target supports PRI
+ * @unit: the IOMMU unit of the target ("dmar0"), "" when unknown
  * @binds: PASIDs bound on this device; protected by the VM's lock
+ *
+ * No reference to the device is kept: a device can go while its group is
+ * attached (hot unplug; an mdev parent's driver unloading, whose release
+ * function goes with it), and neither backend of 6.1 programs a device, so
+ * what the record needs is copied at attach.
  */
 struct vp_dev {
-	struct device	*dev;
-	struct device	*target;
+	char		name[64];
+	char		bus[32];
+	char		parent[64];
 	bool		mdev;
 	bool		backed;
 	u8		pasid_width;

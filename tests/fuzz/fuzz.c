@@ -880,7 +880,7 @@ static int n_groups_set_up(void)
 static void op_group_open(struct ctx *c)
 {
 	char path[32];
-	int i = below(&c->r, MAX_GROUPS), fd;
+	int i = below(&c->r, MAX_GROUPS), fd, err;
 
 	if (c->grp_fd >= 0) {
 		if (chance(&c->r, 50)) {
@@ -898,6 +898,10 @@ static void op_group_open(struct ctx *c)
 			unexpected(c, "open of a VFIO group", 0, errno, EBUSY, 0, 0);
 		return;
 	}
+	/* as a VMM has it: in a container (the module asks) */
+	err = vfio_group_own(fd);
+	if (err)
+		unexpected(c, "VFIO_GROUP_SET_CONTAINER", 0, -err, 0, 0, 0);
 	ADD(group_opens, 1);
 	c->grp_fd = fd;
 	c->grp = i;

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <linux/vfio.h>
+
 #include "common.h"
 #include "tap.h"
 
@@ -590,6 +592,18 @@ bool module_unload_ok(void)
 
 /* ------------------------------------------------------------------ */
 /* The device and its ioctls                                           */
+
+int vfio_group_own(int gfd)
+{
+	int c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (c < 0)
+		return -errno;
+	if (ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &c))
+		ret = -errno;
+	close(c);
+	return ret;
+}
 
 #define MAX_TRACKED	64
 

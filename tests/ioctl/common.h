@@ -241,6 +241,15 @@ bool module_unload_ok(void);
  * test left open and a forked child does not keep its parent's VM.
  */
 void fd_track(int fd);
+
+/*
+ * Puts the VFIO group @gfd into a container of its own, as a VMM does first:
+ * the module attaches a group behind an IOMMU only once a container (or
+ * iommufd) owns it.  The container's descriptor is closed again; the group
+ * keeps the container until the group's own descriptor is closed.
+ * Returns 0 or a negative errno.
+ */
+int vfio_group_own(int gfd);
 bool fd_untrack(int fd);
 /* close() of a tracked descriptor (-1: none); a failure fails the test */
 void fd_close(int fd);

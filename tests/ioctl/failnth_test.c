@@ -592,15 +592,25 @@ static int group_open(unsigned int i)
 {
 	char path[64];
 	double deadline = now() + 2;
-	int fd;
+	int fd, ret;
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", groups[i].num);
 	/* a VFIO group opens once; a VM just released may still hold it */
 	while ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 && errno == EBUSY &&
 	       now() < deadline)
 		usleep(10000);
-	if (fd < 0)
+	if (fd < 0) {
 		tap_fail("open %s: %s", path, errno_name(errno));
+		return fd;
+	}
+	/* as a VMM has it: in a container (the module asks) */
+	ret = vfio_group_own(fd);
+	if (ret) {
+		tap_fail("VFIO_GROUP_SET_CONTAINER of %s: %s", path,
+			 errno_name(-ret));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

@@ -119,11 +119,12 @@ static bool mdev_module_used;
 /* Their group files, tracked like the device's (common.h)            */
 
 /*
- * Open /dev/vfio/N of @g.  A VFIO group opens once at a time, and a VM
- * holds the group file while the group is attached: EBUSY is retried for
- * up to 2 s, for a VM that is still being released.
+ * Open /dev/vfio/N of @g, with @own in a container of its own.  A VFIO
+ * group opens once at a time, and a VM holds the group file while the
+ * group is attached: EBUSY is retried for up to 2 s, for a VM that is
+ * still being released.
  */
-static int grp_open(const struct vgroup *g)
+static int grp_open_own(const struct vgroup *g, bool own)
 {
 	char path[64];
 	double deadline = now() + 2;
@@ -145,7 +146,23 @@ static int grp_open(const struct vgroup *g)
 		return -1;
 	}
 	fd_track(fd);
+	if (own) {
+		int ret = vfio_group_own(fd);
+
+		if (ret) {
+			tap_fail("VFIO_GROUP_SET_CONTAINER of %s: %s", g->what,
+				 errno_name(-ret));
+			fd_close(fd);
+			return -1;
+		}
+	}
 	return fd;
+}
+
+/* The group's file, in a container of its own, as a VMM has it */
+static int grp_open(const struct vgroup *g)
+{
+	return grp_open_own(g, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1939,6 +1956,44 @@ static void test_attach_errors(void)
 	fd_close(fd);
 }
 
+/*
+ * A group behind an IOMMU attaches once a container owns it: EPERM before
+ * VFIO_GROUP_SET_CONTAINER and after VFIO_GROUP_UNSET_CONTAINER, with
+ * nothing attached or counted; a group attached while owned still detaches
+ * once its container is gone.
+ */
+static void test_attach_unowned(void)
+{
+	int fd = dev_open(), g0, ret;
+	uint32_t vm;
+
+	if (fd < 0)
+		return;
+	vm = vm_id_of(fd);
+	g0 = grp_open_own(&edu[0], false);
+	if (g0 < 0)
+		return;
+	ATTACH(EPERM, fd, g0, "edu 0, in no container");
+	ATTACH(EPERM, fd, g0, "edu 0, in no container, again");
+	EXPECT_VM(vm, 0, 0, 0);
+	EXPECT_NO_DEVICES(vm);
+
+	ret = vfio_group_own(g0);
+	EXPECT_TRUE(!ret, "VFIO_GROUP_SET_CONTAINER: %s", errno_name(-ret));
+	ATTACH(0, fd, g0, "edu 0, in a container");
+	EXPECT_VM(vm, 0, 0, 1);
+	EXPECT_DEVICES(vm, 0, &edu[0]);
+	/* out of its container while attached: it still detaches */
+	EXPECT_OK(ioctl(g0, VFIO_GROUP_UNSET_CONTAINER));
+	DETACH(0, fd, g0, "edu 0, out of its container");
+	EXPECT_VM(vm, 0, 0, 0);
+	ATTACH(EPERM, fd, g0, "edu 0, out of its container");
+	EXPECT_VM(vm, 0, 0, 0);
+	EXPECT_NO_DEVICES(vm);
+	fd_close(g0);
+	fd_close(fd);
+}
+
 static void test_attach_holds_group(void)
 {
 	char path[64];
@@ -3058,6 +3113,55 @@ static void test_mdev_rollback(void)
 	expect_group_free(&mdev_virt);
 }
 
+/*
+ * The parent driver unloads while its mdevs are attached: their devices,
+ * the parents (vp_mdev_virtual's class and release live in that module),
+ * then mdev.ko itself, whose function releases an mdev.  The VM reports the
+ * devices as they were at attach, detaches them and ends; a reference kept
+ * on any of them would be put into unloaded code.
+ */
+static void test_mdev_parent_gone(void)
+{
+	struct vgroup backed = mdev_backed, virt = mdev_virt;
+	char cmd[128], out[256];
+	int fd = dev_open(), gm, gv;
+	uint32_t vm;
+
+	if (!mdev_script() || fd < 0)
+		return;
+	vm = vm_id_of(fd);
+	gm = grp_open(&mdev_backed);
+	gv = grp_open(&mdev_virt);
+	if (gm < 0 || gv < 0 || !ATTACH(0, fd, gm, mdev_backed.what) ||
+	    !ATTACH(0, fd, gv, mdev_virt.what))
+		return;
+	EXPECT_DEVICES(vm, 0, &mdev_backed, &mdev_virt);
+
+	snprintf(cmd, sizeof(cmd), "%s unload", MDEV_SCRIPT);
+	if (run_cmd(cmd, NULL, 0))
+		return;
+	mdev_module_used = false;
+	mdev_backed.num = -1;
+	mdev_virt.num = -1;
+	EXPECT_TRUE(access("/sys/module/vp_mdev_test", F_OK),
+		    "vp_mdev_test is still loaded after '%s'", cmd);
+	/* nothing else of the test VM uses mdev.ko: it goes too */
+	if (run_cmd("rmmod mdev", out, sizeof(out)))
+		return;
+
+	/* as they were at attach */
+	EXPECT_VM(vm, 0, 0, 2);
+	EXPECT_DEVICES(vm, 0, &backed, &virt);
+	DETACH(0, fd, gm, "the mdev on edu 2, its parent driver gone");
+	DETACH(0, fd, gv, "the mdev without IOMMU group, its parent gone");
+	EXPECT_VM(vm, 0, 0, 0);
+	EXPECT_NO_DEVICES(vm);
+	fd_close(gm);
+	fd_close(gv);
+	fd_close(fd);
+	check_idle("after the mdevs' parent driver went");
+}
+
 static void mdev_remove(struct vgroup *g)
 {
 	char cmd[160], path[128];
@@ -3121,6 +3225,8 @@ static const struct test tests[] = {
 	  "small gets the size needed", test_info_cap, MODULE },
 	{ "attach: flags, EBADF, EINVAL (not a group), EEXIST, ENOENT, argsz rules",
 	  test_attach_errors, MODULE },
+	{ "attach: EPERM for a group with an IOMMU in no container; out of it, "
+	  "it still detaches", test_attach_unowned, MODULE },
 	{ "attach: the VM holds the group file until detach or its end",
 	  test_attach_holds_group, MODULE },
 	{ "groups: detach by number after the VMM closed the descriptor",
@@ -3161,6 +3267,9 @@ static const struct test tests[] = {
 	  test_mdev_backed, MODULE },
 	{ "mdev: a non-backed mdev: bind EOPNOTSUPP rolled back; attach refused "
 	  "while bound", test_mdev_rollback, MODULE },
+	{ "mdev: the parent driver and mdev.ko unload while the mdevs are "
+	  "attached: reported as at attach, detached, nothing dangles",
+	  test_mdev_parent_gone, MODULE },
 	{ "mdev: remove the mdevs, unload the mdev module", test_mdev_cleanup, NONE },
 	{ "emulated: balance", test_balance, MODULE },
 	{ "module: unload (emulated)", test_unload, MODULE },

@@ -1112,7 +1112,7 @@ static int group_open(int num)
 {
 	char path[64];
 	double end = now() + 5;
-	int fd;
+	int fd, ret;
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", num);
 	do {
@@ -1121,8 +1121,18 @@ static int group_open(int num)
 			break;
 		usleep(5000);
 	} while (now() < end);
-	if (fd < 0)
+	if (fd < 0) {
 		tap_fail("open(%s): %s", path, errno_name(errno));
+		return fd;
+	}
+	/* as a VMM has it: in a container (the module asks) */
+	ret = vfio_group_own(fd);
+	if (ret) {
+		tap_fail("VFIO_GROUP_SET_CONTAINER of %s: %s", path,
+			 errno_name(-ret));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

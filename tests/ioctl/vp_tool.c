@@ -167,6 +167,9 @@ static int hold_vm(uint32_t n, int group)
 		g.group_fd = open(path, O_RDWR | O_CLOEXEC);
 		if (g.group_fd < 0)
 			die(path);
+		errno = -vfio_group_own(g.group_fd);
+		if (errno)
+			die("VFIO_GROUP_SET_CONTAINER");
 		if (ioctl(fd, VFIO_PASID_ATTACH_GROUP, &g))
 			die("VFIO_PASID_ATTACH_GROUP");
 		/* the VM keeps the group's file */

@@ -372,6 +372,10 @@ struct vfio_iommu_type1_cache_invalidate {
  * ENODEV   (attach) the VFIO group is gone: its devices were removed
  *          since the descriptor was opened (the number N may now name
  *          another group)
+ * EPERM    (attach) the group is behind an IOMMU and no container or
+ *          iommufd owns it yet: put it into one first
+ *          (VFIO_GROUP_SET_CONTAINER); groups without an IOMMU of their
+ *          own (an mdev's, no-IOMMU) are not asked
  * EBUSY    (attach) another VM has the group attached
  * EEXIST   (attach) the group is already attached to this VM
  * ENOENT   (detach) the group is not attached to this VM
@@ -382,7 +386,7 @@ struct vfio_iommu_type1_cache_invalidate {
  * Attaching a group while PASIDs are bound binds them on its devices too;
  * a group that cannot take them (an mdev that is not IOMMU-backed) is then
  * refused with EOPNOTSUPP.  The order of checks: flags (EINVAL), group_fd
- * (EBADF, EINVAL, ENODEV), already attached (EEXIST, then EBUSY) or not
+ * (EBADF, EINVAL, ENODEV, EPERM), already attached (EEXIST, then EBUSY) or not
  * attached (ENOENT).  A VM holds the group file while it is attached, and
  * detach finds the group by that file, so a descriptor whose group is gone
  * still detaches it.  A group is attached to one VM at a time, whoever

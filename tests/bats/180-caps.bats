@@ -296,7 +296,8 @@ bind_edu3() {
 	jq_is '.status.totals.allocated' 0
 }
 
-# binder GROUP: a VM made by hand (python, the raw ioctls): attaches GROUP,
+# binder GROUP: a VM made by hand (python, the raw ioctls): puts GROUP into
+# a container and attaches it,
 # allocates two PASIDs, binds the first (gpasid 7, 48 bits, VT-d flags
 # SRE|WPE), passes one IOTLB (PASID) and one device-TLB (ADDR)
 # invalidation for it, prints "VM PASID1 PASID2" and waits.  Sets
@@ -310,6 +311,8 @@ T = 0x3B << 8
 REQ, BIND, INV, ATTACH, INFO = T | 122, T | 125, T | 126, T | 127, T | 129
 dev = os.open("/dev/vfio-pasid", os.O_RDWR)
 grp = os.open("/dev/vfio/" + sys.argv[1], os.O_RDWR)
+# into a container first, as a VMM does (VFIO_GROUP_SET_CONTAINER)
+fcntl.ioctl(grp, T | 104, struct.pack("i", os.open("/dev/vfio/vfio", os.O_RDWR)))
 fcntl.ioctl(dev, ATTACH, struct.pack("<IIi", 12, 0, grp))
 def alloc():
     b = bytearray(struct.pack("<IIIII", 20, 1, 1, 0xFFFFF, 0))

@@ -4,14 +4,19 @@
  *
  * Copyright (C) 2026 The vfio-pasid authors
  *
- * Supported: Debian's Linux 6.1.x (bookworm).  This header refuses every
- * other kernel and selects the file of the one it is built for:
+ * Supported: Debian's Linux 6.1.x (bookworm) and 6.12.x (trixie, and
+ * bookworm-backports).  This header refuses every other kernel and selects
+ * the file of the one it is built for:
  *
  *  - compat-6.1.h: the ioasid allocator (removed in 6.3), 6.1's generic
- *    netlink dump info, VFIO groups found by IOMMU group number.
+ *    netlink dump info, VFIO groups found by IOMMU group number;
+ *  - compat-6.12.h: the global PASID allocator (6.4), the split-ops dump
+ *    info (6.2), VFIO groups found without iommu_group_get_by_id() (gone
+ *    in 6.3).
  *
- * It selects its PASID allocator, a whole file of its own:
- * VP_COMPAT_POOL_IOASID (pool-ioasid.c).
+ * Each selects its PASID allocator, a whole file of its own:
+ * VP_COMPAT_POOL_IOASID (pool-ioasid.c) or VP_COMPAT_POOL_GLOBAL
+ * (pool-global.c); the other compiles to nothing.
  *
  * What each provides, under the same names:
  *  - vp_compat_dump_attrs(cb): the attributes of a dump's request;
@@ -48,8 +53,11 @@
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0) && \
 	LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
 #include "compat-6.1.h"
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#include "compat-6.12.h"
 #else
-#error "vfio_pasid supports Linux 6.1.x only"
+#error "vfio_pasid supports Linux 6.1.x and 6.12.x only"
 #endif
 
 #endif /* _VFIO_PASID_COMPAT_H */

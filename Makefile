@@ -2,12 +2,39 @@
 # vfio-pasid: the kernel module, its CLI, tests and documentation.
 # kbuild builds the module (driver/Kbuild); this file only drives it.
 
-# The kernel to build for: the running one when its headers exist, else the
-# newest Debian linux-headers-*-amd64 installed.
-KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
-	else ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
-	sed 's|.*/linux-headers-||' | sort -V | tail -n 1; fi)
-KDIR ?= $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/usr/src/linux-headers-$(KVER))
+TOP := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+KERNEL := $(TOP)scripts/kernel
+
+# The kernel to build for (scripts/kernel, SPEC 9.1): the running kernel when
+# it is supported (6.1.x, 6.12.x) and its headers are installed, else the
+# newest supported Debian kernel with headers; never an unsupported one
+# because it is newer.  KVER= and KDIR= override; KDIR= alone builds for the
+# kernel of that tree.  An empty KVER is chosen again (make check runs deps
+# first, then a sub-make, which finds the headers deps installed).
+# VP_KVER_WHY says why, for the line "make module" prints, and goes down to
+# sub-makes with KVER.  VP_KERNEL_ROOT and VP_RUNNING_KVER (tests) stand in
+# for / and uname -r.
+ifeq ($(KVER),)
+ifeq ($(KDIR),)
+VP_KSEL := $(shell $(KERNEL) build --why 2>/dev/null)
+KVER := $(firstword $(VP_KSEL))
+VP_KVER_WHY := $(wordlist 2,$(words $(VP_KSEL)),$(VP_KSEL))
+else
+KVER := $(shell sed -n 's/^.define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+VP_KVER_WHY := the kernel of KDIR=$(KDIR)
+endif
+else ifeq ($(MAKELEVEL),0)
+VP_KVER_WHY := as KVER= says
+endif
+ifeq ($(KDIR),)
+KDIR := $(shell $(KERNEL) kdir '$(KVER)')
+endif
+
+# Expanded in a recipe, so only a target that builds against the kernel
+# stops (in one line) on a kernel it cannot build for
+kernel_ok = $(if $(KVER),,$(error $(or $(shell $(KERNEL) build 2>&1 >/dev/null),no kernel to build for)))$\
+	$(if $(shell $(KERNEL) supported '$(KVER)' && echo y),,$(error $(shell $(KERNEL) check '$(KVER)' 2>&1)))$\
+	$(if $(wildcard $(KDIR)/Makefile),,$(error no kernel headers for $(KVER) in $(KDIR): install linux-headers-$(KVER)))
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -18,12 +45,12 @@ MODPROBEDIR ?= /etc/modprobe.d
 # debian/changelog must agree with it (tests/host/install.bats checks).
 VERSION := $(shell sed -n 's/^.define[[:space:]]*VP_VERSION[[:space:]]*"\(.*\)".*/\1/p' driver/vfio_pasid.h)
 
-export KVER KDIR
+export KVER KDIR VP_KVER_WHY
 
 all: module cli
 
 module:
-	@test -d "$(KDIR)" || { echo "no kernel headers for '$(KVER)': run 'make deps'" >&2; exit 1; }
+	$(kernel_ok)@echo "vfio-pasid: building for $(KVER) ($(or $(VP_KVER_WHY),as KVER= says))"
 	$(MAKE) -C driver KDIR=$(KDIR) W=1
 
 cli:
@@ -175,7 +202,7 @@ dkms-src: check-version
 dkms-install:
 	@test -z "$(DESTDIR)" || { echo "dkms-install works on the system itself: DESTDIR must be empty" >&2; exit 1; }
 	@command -v $(DKMS) >/dev/null || { echo "dkms is not installed: run 'make deps'" >&2; exit 1; }
-	@test -d "$(KDIR)" || { echo "no kernel headers for '$(KVER)': run 'make deps'" >&2; exit 1; }
+	$(kernel_ok)@echo "vfio-pasid: DKMS builds for $(KVER) ($(or $(VP_KVER_WHY),as KVER= says))"
 	if [ -n "$$($(DKMS) status $(DKMS_MV))" ]; then $(DKMS) remove $(DKMS_MV) --all; fi
 	$(MAKE) --no-print-directory dkms-src
 	$(DKMS) add $(DKMS_MV)

@@ -180,9 +180,9 @@ static struct vp_group *vp_group_get(int fd)
 	struct fd f;
 
 	f = fdget(fd);
-	if (!f.file)
+	if (!fd_file(f))
 		return ERR_PTR(-EBADF);
-	group = vp_compat_vfio_group(f.file);
+	group = vp_compat_vfio_group(fd_file(f));
 	if (IS_ERR(group)) {
 		fdput(f);
 		return ERR_CAST(group);
@@ -208,7 +208,7 @@ static struct vp_group *vp_group_get(int fd)
 		fdput(f);
 		return ERR_PTR(-ENOMEM);
 	}
-	g->file = get_file(f.file);
+	g->file = get_file(fd_file(f));
 	fdput(f);
 	g->group = group;
 	g->id = iommu_group_id(group);
@@ -401,11 +401,11 @@ int vp_vm_detach_group(struct vp_vm *vm, int fd)
 	int ret = 0;
 
 	f = fdget(fd);
-	if (!f.file)
+	if (!fd_file(f))
 		return -EBADF;
-	g = vp_group_take(vm, f.file, 0);
+	g = vp_group_take(vm, fd_file(f), 0);
 	if (!g)
-		ret = vp_compat_is_vfio_group(f.file) ? -ENOENT : -EINVAL;
+		ret = vp_compat_is_vfio_group(fd_file(f)) ? -ENOENT : -EINVAL;
 	fdput(f);
 	if (g)
 		vp_group_free(g);

@@ -392,7 +392,7 @@ static int vp_nl_vm_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 static int vp_dump_vm_check(struct netlink_callback *cb,
 			    const struct vp_viewer *who)
 {
-	struct nlattr *a_id = genl_dumpit_info(cb)->attrs[VFIO_PASID_A_VM_ID];
+	struct nlattr *a_id = vp_compat_dump_attrs(cb)[VFIO_PASID_A_VM_ID];
 	struct vp_vm_info vi;
 
 	if (!a_id || cb->args[2])
@@ -407,7 +407,7 @@ static int vp_dump_vm_check(struct netlink_callback *cb,
 
 static u32 vp_dump_vm_filter(struct netlink_callback *cb)
 {
-	struct nlattr *a_id = genl_dumpit_info(cb)->attrs[VFIO_PASID_A_VM_ID];
+	struct nlattr *a_id = vp_compat_dump_attrs(cb)[VFIO_PASID_A_VM_ID];
 
 	return a_id ? nla_get_u32(a_id) : 0;
 }

@@ -342,7 +342,7 @@ static inline void vp_free(const void *p)
 	kfree(p);
 }
 
-/* pool.c: PASIDs from the system-wide allocator, a full range refused */
+/* pool-*.c (compat.h selects one): PASIDs from the system-wide allocator */
 int vp_pool_init(void);
 void vp_pool_exit(void);
 int vp_pool_alloc(u32 min, u32 max, u32 *pasid);

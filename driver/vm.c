@@ -391,7 +391,7 @@ int vp_vm_alloc_pasid(struct vp_vm *vm, u32 min, u32 max, u32 *out)
 		goto out_uncharge;
 	}
 	/*
-	 * A full range is answered without asking the allocator (pool.c);
+	 * A full range is answered without asking the allocator (pool-*.c);
 	 * the allocator tells no reason: a failure of its is a full pool.
 	 */
 	ret = vp_fail("ioasid") ? -ENOSPC : vp_pool_alloc(min, max, &pasid);

@@ -5,15 +5,18 @@
 load ../host/helpers
 
 # dkms_setup_file: exports TOP, KVER, the kernel the test VM boots
-# (tests/vm/run's default, the newest /boot/vmlinuz-6.1*), for which the
-# round trip installs and removes the module, and VERSION, the project's
+# (tests/vm/run's default: KVER from the environment, as make exports it,
+# else the kernel scripts/kernel chooses, the one make builds for), for
+# which the round trip installs and removes the module, and VERSION, the
+# project's
 dkms_setup_file() {
-	local kernel
-	kernel=$(compgen -G '/boot/vmlinuz-6.1*' | sort -V | tail -n 1) || {
-		echo "no /boot/vmlinuz-6.1*: run 'make deps'" >&2
+	local image
+	image=$("$TOP/scripts/kernel" image ${KVER:+--kver "$KVER"}) || {
+		echo "no kernel for the test VM (scripts/kernel says why above)" >&2
 		return 1
 	}
-	KVER=${kernel#/boot/vmlinuz-}
+	KVER=${image##*/vmlinuz-}
+	echo "# DKMS round trip for $KVER ($image)" >&3
 	VERSION=$(top_make print-version)
 	export TOP KVER VERSION
 }

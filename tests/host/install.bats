@@ -227,7 +227,7 @@ udev_rule_syntax() {
 	assert_output --partial "upstream version is '9.9.8'"
 }
 
-@test "dkms.conf: DKMS builds for Linux 6.1.x with what compat.h needs, nothing else" {
+@test "dkms.conf: DKMS builds for Linux 6.1.x and 6.12.x with what compat.h needs, nothing else" {
 	run bash -c 'kernel_source_dir=/k; source "$1"
 		printf "%s\n" "${BUILT_MODULE_NAME[0]}" "${BUILT_MODULE_LOCATION[0]}" \
 			"${MAKE[0]}" "$AUTOINSTALL"' _ "$TOP/dkms.conf"
@@ -236,22 +236,35 @@ udev_rule_syntax() {
 	assert_equal "${lines[1]}" driver/
 	assert_equal "${lines[2]}" "make -C driver KDIR=/k modules"
 	assert_equal "${lines[3]}" yes
-	# the kernel guard, with the test DKMS makes ($kernelver =~ regex)
+	# the kernel guard, with the test DKMS makes ($kernelver =~ regex), and
+	# the same answer as scripts/kernel, which chooses what make builds for
 	local re cfg k
 	re=$(bash -c 'source "$1"; echo "$BUILD_EXCLUSIVE_KERNEL"' _ "$TOP/dkms.conf")
 	cfg=$(bash -c 'source "$1"; echo "$BUILD_EXCLUSIVE_CONFIG"' _ "$TOP/dkms.conf")
-	for k in "$KVER" 6.1.0-57-amd64 6.1.0-10-cloud-amd64 6.1.158 6.1.0-rc7; do
+	for k in "$KVER" 6.1.0-57-amd64 6.1.0-10-cloud-amd64 6.1.158 6.1.0-rc7 6.1.192-vpdebug-5f4964b572 \
+		6.12.95+deb12-amd64 6.12.38+deb13-amd64 6.12.0-rc7 6.12.1; do
 		[[ $k =~ $re ]] || fail "BUILD_EXCLUSIVE_KERNEL '$re' refuses $k"
+		"$TOP/scripts/kernel" supported "$k" || fail "scripts/kernel refuses $k"
 	done
-	for k in 6.12.38+deb13-amd64 6.10.0 6.2.0-1-amd64 6.0.0-0.deb11.6-amd64 5.10.0-30-amd64 16.1.0; do
+	for k in 6.13.0-1-amd64 6.18.44-fc-v1147 6.10.0 6.11.9 6.2.0-1-amd64 6.0.0-0.deb11.6-amd64 \
+		5.10.0-30-amd64 16.1.0 16.12.0 6.120.0 6.10.12-amd64; do
 		[[ ! $k =~ $re ]] || fail "BUILD_EXCLUSIVE_KERNEL '$re' admits $k"
+		! "$TOP/scripts/kernel" supported "$k" || fail "scripts/kernel admits $k"
 	done
-	# every option compat.h insists on, and the headers in use have them
-	for k in CONFIG_IOASID CONFIG_VFIO CONFIG_IOMMU_API; do
+	# every option compat.h insists on for both series, and the headers in
+	# use have them; none that only one series needs (6.12 has no IOASID)
+	for k in CONFIG_VFIO CONFIG_IOMMU_API; do
 		[[ " $cfg " == *" $k "* ]] || fail "BUILD_EXCLUSIVE_CONFIG '$cfg' lacks $k"
 		grep -q "$k" "$TOP/driver/compat.h" || fail "compat.h no longer names $k"
 		grep -q -E "^$k=[ym]" "$KDIR/.config" || fail "$KDIR/.config: $k is not set"
 	done
+	for k in $cfg; do
+		[[ $k == CONFIG_VFIO || $k == CONFIG_IOMMU_API ]] ||
+			fail "BUILD_EXCLUSIVE_CONFIG names $k, which not every supported kernel needs"
+	done
+	# what one series needs is compat's own #error, in the file of that series
+	grep -q CONFIG_IOASID "$TOP/driver/compat-6.1.h" || fail "compat-6.1.h no longer checks CONFIG_IOASID"
+	grep -q CONFIG_VFIO_GROUP "$TOP/driver/compat-6.12.h" || fail "compat-6.12.h no longer checks CONFIG_VFIO_GROUP"
 }
 
 @test "make dkms-src DESTDIR: the DKMS tree, from which the module builds" {

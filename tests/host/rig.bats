@@ -2,7 +2,7 @@
 # The test VM rig (tests/vm/run), checked from the host. Every test boots a VM
 # (about 5-10 s each under TCG), so checks share boots where they stay clear.
 # shellcheck disable=SC2016,SC1003 # single-quoted code and \ are for the guest
-# shellcheck disable=SC2154 # $stderr is set by run --separate-stderr
+# shellcheck disable=SC2154 # $stderr, $stderr_lines: set by run --separate-stderr
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -22,7 +22,10 @@ setup_file() {
 		echo hello >"$VM_SCRATCH/f" && echo "scratch=$(cat "$VM_SCRATCH/f")"
 		true' _ 'a b' "it's" '"q"' '$HOME' '*' $'new\nline' '' '\'
 	assert_success
-	assert_equal "$stderr" to-stderr
+	# the rig's one line on the kernel it boots, then the command's stderr
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_regex "${stderr_lines[0]}" '^vm: booting [0-9]+\.[0-9]+\.[^ ]+ \(.+\)$'
+	assert_equal "${stderr_lines[1]}" to-stderr
 	assert_output "$(printf '[%s]\n' 'a b' "it's" '"q"' '$HOME' '*' $'new\nline' '' '\'
 		printf 'var=[a b "c"] cwd=%s guest=1\n' "$(cd "$BATS_TEST_DIRNAME/../.." && pwd -P)"
 		echo scratch=hello)"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio_pasid - the pool: the module's PASIDs in the system-wide allocator
+ * vfio_pasid - the pool on Linux 6.1: the module's PASIDs in the ioasid
+ * allocator (compat-6.1.h selects this file; pool-global.c is 6.12's)
  *
  * Copyright (C) 2026 The vfio-pasid authors
  *
@@ -35,12 +36,14 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include "vfio_pasid.h"
+
+#ifdef VP_COMPAT_POOL_IOASID
+
 #include <linux/bitmap.h>
 #include <linux/ioasid.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
-
-#include "vfio_pasid.h"
 
 static DECLARE_IOASID_SET(vp_ioasid_set);
 
@@ -230,3 +233,5 @@ void vp_pool_free(u32 pasid)
 	/* only then may a VM of ours claim it again */
 	vp_pool_release(pasid - vp_pasid_min);
 }
+
+#endif /* VP_COMPAT_POOL_IOASID */

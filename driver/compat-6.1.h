@@ -12,62 +12,12 @@
 #endif
 
 /*
- * Whether @file is a VFIO group, and its IOMMU group, referenced.  6.1's
- * vfio_file_iommu_group() answers only on SPAPR, so the group is found from
- * the file's character device: vfio_file_is_group() vouches for the file,
- * the parent of its cdev is the VFIO group's device, named after the IOMMU
- * group ("N", or "noiommu-N").  The helper lives in the vfio module, which
- * need not be loaded: without it no VFIO group is open.
- *
- * A descriptor outlives its group: when the group's last device goes, VFIO
- * deletes the group's device, then lets go of the IOMMU group, whose number
- * a new group may then take.  The number is therefore trusted only while
- * the group's device is still registered, checked after the lookup took its
- * reference (which keeps the number from being reused from then on).
- *
- * Returns the IOMMU group, or ERR_PTR(-EINVAL) when @file is not a VFIO
- * group, ERR_PTR(-ENODEV) when its group is gone, ERR_PTR(-ENOMEM) when the
- * lookup could not allocate (the group exists, so nothing else fails it).
+ * IOMMU group number @id, referenced, or NULL: the group exists (the VFIO
+ * group's device is registered, which compat.h checks), so NULL means the
+ * lookup could not allocate
  */
-static inline bool vp_compat_is_vfio_group(struct file *file)
-{
-	bool (*is_group)(struct file *file);
-	struct inode *inode = file_inode(file);
-	bool ok;
-
-	is_group = symbol_get(vfio_file_is_group);
-	if (!is_group)
-		return false;
-	ok = is_group(file);
-	symbol_put(vfio_file_is_group);
-	return ok && inode->i_cdev && inode->i_cdev->kobj.parent;
-}
-
-static inline struct iommu_group *vp_compat_vfio_group(struct file *file)
-{
-	struct inode *inode = file_inode(file);
-	struct iommu_group *group;
-	struct device *gdev;
-	const char *name;
-	int id;
-
-	if (!vp_compat_is_vfio_group(file))
-		return ERR_PTR(-EINVAL);
-	gdev = kobj_to_dev(inode->i_cdev->kobj.parent);
-	name = dev_name(gdev);
-	if (!name)
-		return ERR_PTR(-EINVAL);
-	if (str_has_prefix(name, "noiommu-"))
-		name += strlen("noiommu-");
-	if (kstrtoint(name, 10, &id) || id < 0)
-		return ERR_PTR(-EINVAL);
-	group = iommu_group_get_by_id(id);
-	if (!device_is_registered(gdev)) {
-		iommu_group_put(group);
-		return ERR_PTR(-ENODEV);
-	}
-	return group ?: ERR_PTR(-ENOMEM);
-}
+#define vp_compat_group_get_by_id(id)	iommu_group_get_by_id(id)
+#define VP_COMPAT_GROUP_UNFOUND		(-ENOMEM)
 
 /* PASIDs from the ioasid allocator: pool-ioasid.c */
 #define VP_COMPAT_POOL_IOASID

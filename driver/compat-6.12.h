@@ -28,33 +28,11 @@ static inline struct nlattr **vp_compat_dump_attrs(struct netlink_callback *cb)
 }
 
 /*
- * Whether @file is a VFIO group, and its IOMMU group, referenced.  As on
- * 6.1 (see compat-6.1.h): vfio_file_is_group() vouches for the file, the
- * parent of its cdev is the VFIO group's device, named after the IOMMU
- * group, and vfio_file_iommu_group() still answers only on SPAPR.
- *
  * 6.12 has no iommu_group_get_by_id() (gone in 6.3), so the IOMMU group is
  * found through a device in it: a device of the PCI or platform bus, or a
- * mediated device below one.  The lookup's iommu_group_get() reference
- * keeps the number from being reused, and, as on 6.1, the number is
- * trusted only if the VFIO group's device is still registered after it.
- * A mediated device whose parent is on neither bus is not found: its group
- * is refused with -ENODEV.
+ * mediated device below one.  A mediated device whose parent is on neither
+ * bus is not found: its group is refused with -ENODEV.
  */
-static inline bool vp_compat_is_vfio_group(struct file *file)
-{
-	bool (*is_group)(struct file *file);
-	struct inode *inode = file_inode(file);
-	bool ok;
-
-	is_group = symbol_get(vfio_file_is_group);
-	if (!is_group)
-		return false;
-	ok = is_group(file);
-	symbol_put(vfio_file_is_group);
-	return ok && inode->i_cdev && inode->i_cdev->kobj.parent;
-}
-
 struct vp_compat_group_find {
 	int			id;
 	struct iommu_group	*group;
@@ -102,31 +80,7 @@ static inline struct iommu_group *vp_compat_group_get_by_id(int id)
 	return find.group;
 }
 
-static inline struct iommu_group *vp_compat_vfio_group(struct file *file)
-{
-	struct inode *inode = file_inode(file);
-	struct iommu_group *group;
-	struct device *gdev;
-	const char *name;
-	int id;
-
-	if (!vp_compat_is_vfio_group(file))
-		return ERR_PTR(-EINVAL);
-	gdev = kobj_to_dev(inode->i_cdev->kobj.parent);
-	name = dev_name(gdev);
-	if (!name)
-		return ERR_PTR(-EINVAL);
-	if (str_has_prefix(name, "noiommu-"))
-		name += strlen("noiommu-");
-	if (kstrtoint(name, 10, &id) || id < 0)
-		return ERR_PTR(-EINVAL);
-	group = vp_compat_group_get_by_id(id);
-	if (!device_is_registered(gdev)) {
-		iommu_group_put(group);
-		return ERR_PTR(-ENODEV);
-	}
-	/* registered, yet no device found: an mdev the scan does not reach */
-	return group ?: ERR_PTR(-ENODEV);
-}
+/* registered, yet no device found: an mdev the scan does not reach */
+#define VP_COMPAT_GROUP_UNFOUND		(-ENODEV)
 
 #endif /* _VFIO_PASID_COMPAT_612_H */

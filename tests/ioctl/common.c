@@ -593,6 +593,30 @@ bool module_unload_ok(void)
 /* ------------------------------------------------------------------ */
 /* The device and its ioctls                                           */
 
+int vfio_group_open(int num, double wait)
+{
+	double end = now() + wait;
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", num);
+	while ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 && errno == EBUSY &&
+	       now() < end)
+		usleep(5000);
+	if (fd < 0) {
+		tap_fail("open(%s): %s", path, errno_name(errno));
+		return -1;
+	}
+	ret = vfio_group_own(fd);
+	if (ret) {
+		tap_fail("VFIO_GROUP_SET_CONTAINER of %s: %s", path,
+			 errno_name(-ret));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int vfio_group_own(int gfd)
 {
 	int c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC), ret = 0;

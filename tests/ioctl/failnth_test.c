@@ -588,32 +588,6 @@ static int do_free(struct fx *f, unsigned int i)
 	return pasid_free(f->fd, f->pasid[i]) ? -errno : 0;
 }
 
-static int group_open(unsigned int i)
-{
-	char path[64];
-	double deadline = now() + 2;
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/dev/vfio/%d", groups[i].num);
-	/* a VFIO group opens once; a VM just released may still hold it */
-	while ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 && errno == EBUSY &&
-	       now() < deadline)
-		usleep(10000);
-	if (fd < 0) {
-		tap_fail("open %s: %s", path, errno_name(errno));
-		return fd;
-	}
-	/* as a VMM has it: in a container (the module asks) */
-	ret = vfio_group_own(fd);
-	if (ret) {
-		tap_fail("VFIO_GROUP_SET_CONTAINER of %s: %s", path,
-			 errno_name(-ret));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void fx_down(struct fx *f)
 {
 	unsigned int i;
@@ -650,7 +624,7 @@ static bool fx_up(struct fx *f, enum level lvl)
 		return true;
 	for (i = 0; i < 2 && !ret; i++) {
 		ret = do_alloc(f, &f->pasid[i]);
-		f->gfd[i] = group_open(i);
+		f->gfd[i] = vfio_group_open(groups[i].num, 2);
 		if (f->gfd[i] < 0)
 			ret = -EBADF;
 	}

@@ -1107,35 +1107,6 @@ static void *slot_binder(void *p)
 	return NULL;
 }
 
-/* The group's file: EBUSY while the last VM that had it is released */
-static int group_open(int num)
-{
-	char path[64];
-	double end = now() + 5;
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/dev/vfio/%d", num);
-	do {
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 || errno != EBUSY)
-			break;
-		usleep(5000);
-	} while (now() < end);
-	if (fd < 0) {
-		tap_fail("open(%s): %s", path, errno_name(errno));
-		return fd;
-	}
-	/* as a VMM has it: in a container (the module asks) */
-	ret = vfio_group_own(fd);
-	if (ret) {
-		tap_fail("VFIO_GROUP_SET_CONTAINER of %s: %s", path,
-			 errno_name(-ret));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * A VM with four threads on one group.  M_EXIT: exit at once, the threads
  * in the middle of their requests.  M_GO: stop the threads, report
@@ -1153,7 +1124,7 @@ static void nest_vm(int sock, void *arg)
 
 	memset(&v, 0, sizeof(v));
 	v.fd = dev_open();
-	v.gfd = group_open(edu_group[*(int *)arg]);
+	v.gfd = vfio_group_open(edu_group[*(int *)arg], 5);
 	if (v.fd < 0 || v.gfd < 0)
 		_exit(1);
 	for (i = 0; i < ARRAY_SIZE(fns); i++)
@@ -1272,7 +1243,7 @@ static void test_nesting(void)
 		    sh->binds, sh->attaches);
 	/* the groups are free again */
 	for (i = 0; i < 2; i++) {
-		int fd = group_open(edu_group[i]);
+		int fd = vfio_group_open(edu_group[i], 5);
 
 		if (fd >= 0)
 			close(fd);

@@ -33,9 +33,11 @@ setup_file() {
 
 @test "vm run: false exits 1; --scratch keeps the scratch directory" {
 	local dir=$BATS_TEST_TMPDIR/scratch
-	run "$RIG" --scratch "$dir" -- sh -c 'echo kept >"$VM_SCRATCH/file"; false'
+	run --separate-stderr "$RIG" --scratch "$dir" -- sh -c 'echo kept >"$VM_SCRATCH/file"; false'
 	assert_failure 1
 	assert_output ""
+	# stderr: only the rig's line on the kernel it boots
+	assert_equal "${#stderr_lines[@]}" 1
 	assert_equal "$(cat "$dir/file")" kept
 }
 

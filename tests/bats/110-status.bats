@@ -31,8 +31,9 @@ teardown_file() {
 	assert_equal "${#lines[@]}" 1
 	jq_is '.status.module' live
 	jq_is '.status.version | test("^[0-9]+\\.[0-9]+\\.[0-9]+")' true
+	# the test build's (emulated) also has its fault injection's three
 	jq_is '.status.parameters | keys_unsorted | join(",")' \
-		default_quota,pasid_min,pasid_max,reclaim_log_size,backend
+		default_quota,pasid_min,pasid_max,reclaim_log_size,backend,fail_live,fail_nth,fail_site
 	jq_is '.status.parameters.default_quota' 1000
 	jq_is '.status.parameters.pasid_min' 1
 	jq_is '.status.parameters.pasid_max' 1048575
@@ -51,8 +52,8 @@ teardown_file() {
 	jq_is '.status.totals | tojson' \
 		'{"allocated":0,"freed":0,"reclaimed":0,"quota_refusals":0,"pool_refusals":0,"limit_refusals":0,"binds":0,"unbinds":0,"invalidations":0,"inv_iotlb_pasid":0,"inv_iotlb_addr":0,"inv_dev_iotlb_addr":0}'
 	jq_is '.status.reclaim_log | tojson' '{"size":1024,"count":0,"dropped":0}'
-	# numbers are JSON numbers, never strings
-	jq_is '[.status | .. | scalars | select(type == "string")] | length' 6
+	# numbers are JSON numbers, never strings (fail_site is one)
+	jq_is '[.status | .. | scalars | select(type == "string")] | length' 7
 }
 
 @test "status text, -j and -p show the same values" {
@@ -78,10 +79,13 @@ teardown_file() {
 	assert_equal "$(jq -S . <<<"$output")" "$(jq -S . <<<"$json")"
 }
 
-@test "status with the native backend: no nesting, with the reason" {
+@test "status with the native backend (the installed build): no nesting, with the reason; the documented parameters only" {
 	module_load backend=native
 	ctl -j status
 	jq_is '.status.backend' native
+	# the installed build: the documented parameters, no test one
+	jq_is '.status.parameters | keys_unsorted | join(",")' \
+		default_quota,pasid_min,pasid_max,reclaim_log_size,backend
 	jq_is '.status.nesting.available' false
 	jq_is '.status.nesting.reason | test("native backend cannot nest")' true
 	ctl status

@@ -11,7 +11,7 @@ MDEV=$PROJECT_DIR/tests/vm/mdev
 MDEV_KO=$PROJECT_DIR/tests/mdev/vp_mdev_test.ko
 MDEV_MODULE=vp_mdev_test
 MDEV_TYPE=vp_mdev_test-1
-VIRTUAL_PARENT=/sys/devices/virtual/vp_mdev_test/vp_mdev_virtual
+VIRTUAL_PARENT=/sys/devices/platform/vp_mdev_virtual
 UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 
 setup() {
@@ -143,6 +143,9 @@ EOF
 	parent=$(mdev_parent "$UUID")
 	assert_equal "$parent" "$VIRTUAL_PARENT"
 	assert [ ! -e "$parent/iommu_group" ]
+	# a platform device, bound to the module's platform driver
+	assert_equal "$(readlink -f "$parent/subsystem")" /sys/bus/platform
+	assert_equal "$(basename "$(readlink "$parent/driver")")" "$MDEV_MODULE"
 	assert [ -d "$parent/mdev_supported_types/$MDEV_TYPE/devices/$UUID" ]
 
 	run "$MDEV" list
@@ -218,7 +221,7 @@ EOF
 	assert [ ! -e "/dev/vfio/$GROUP" ]
 	assert [ ! -e "/sys/kernel/iommu_groups/$EDU_GROUP" ]
 	assert [ ! -e "/sys/kernel/iommu_groups/$GROUP" ]
-	assert [ ! -e /sys/devices/virtual/vp_mdev_test ]
+	assert [ ! -e "$VIRTUAL_PARENT" ]
 	assert [ ! -e "/sys/bus/pci/devices/$EDU2/driver" ]
 	assert [ ! -e "/sys/bus/pci/devices/$EDU2/mdev_supported_types" ]
 	assert_equal "$(cat "/sys/bus/pci/devices/$EDU2/driver_override")" "(null)"

@@ -14,8 +14,9 @@
  *  1. alloc+free through the ioctl against its floor: two null ioctls on
  *     the device (VFIO_NESTING_GET_IOMMU_UAPI_VERSION, which does nothing)
  *     plus an alloc+free of the kernel's PASID allocator called directly
- *     (tests/bench/floor's module times ioasid_alloc/ioasid_free in the
- *     kernel).  Target <= 1.5.
+ *     (tests/bench/floor's module times it in the kernel: ioasid_alloc/
+ *     ioasid_free on 6.1, iommu_alloc_global_pasid/iommu_free_global_pasid
+ *     on 6.12).  Target <= 1.5.
  *  2. alloc and free with 500,000 PASIDs outstanding in one VM against
  *     with 1,000 (per-operation cost at each level of a ladder: allocs,
  *     then frees of PASIDs picked at random).  Target <= 1.5.  The floor

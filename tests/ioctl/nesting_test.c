@@ -3115,8 +3115,8 @@ static void test_mdev_rollback(void)
 
 /*
  * The parent driver unloads while its mdevs are attached: their devices,
- * the parents (vp_mdev_virtual's class and release live in that module),
- * then mdev.ko itself, whose function releases an mdev.  The VM reports the
+ * the parents (vp_mdev_virtual's driver lives in that module), then
+ * mdev.ko itself, whose function releases an mdev.  The VM reports the
  * devices as they were at attach, detaches them and ends; a reference kept
  * on any of them would be put into unloaded code.
  */

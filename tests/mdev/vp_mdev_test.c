@@ -10,8 +10,16 @@
  *    a device whose driver_override names it, and registers that device as
  *    an mdev parent (an IOMMU-backed parent when the device has an IOMMU
  *    group);
- *  - a device the module creates itself under /sys/devices/virtual, with no
- *    IOMMU group: a parent that does not make its mdevs IOMMU-backed.
+ *  - a device the module creates itself, the platform device
+ *    "vp_mdev_virtual" (/sys/devices/platform/vp_mdev_virtual), with no
+ *    IOMMU group: a parent that does not make its mdevs IOMMU-backed.  A
+ *    platform device, not a class device, so that a kernel without
+ *    iommu_group_get_by_id() (6.12) can still reach its mdevs' groups from
+ *    a bus (vfio_pasid looks through the PCI and platform buses).  Neither
+ *    VT-d nor AMD-Vi gives it a group: it is neither a PCI device nor an
+ *    ACPI device of their tables.  The module's platform driver, also named
+ *    vp_mdev_test, binds to it, so that its mdev type is "vp_mdev_test-1"
+ *    on both parents (the type's directory is "<driver>-<type>").
  *
  * Every mdev gets a vfio_device registered with
  * vfio_register_emulated_iommu_dev(), hence a VFIO group of its own.  The
@@ -25,8 +33,11 @@
 #include <linux/mdev.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
+
+#include "compat.h"
 
 #define VP_MDEV_NAME		"vp_mdev_test"
 #define VP_MDEV_VIRTUAL_NAME	"vp_mdev_virtual"
@@ -47,7 +58,7 @@ struct vp_mdev_state {
 
 static const struct vfio_device_ops vp_vfio_ops = {
 	.name = "vp-mdev-test",
-	.release = vfio_free_device,
+	.release = VP_MDEV_VFIO_RELEASE,
 };
 
 static int vp_mdev_probe(struct mdev_device *mdev)
@@ -143,46 +154,85 @@ static struct pci_driver vp_pci_driver = {
 
 /* --- the virtual parent -------------------------------------------------- */
 
-static struct class vp_class = {
-	.name = VP_MDEV_NAME,
-	.owner = THIS_MODULE,
+static void vp_platform_unregister(void *data)
+{
+	struct vp_parent *vp = data;
+
+	mdev_unregister_parent(&vp->parent);
+}
+
+/* on unbind, devres unregisters the parent, then frees it */
+static int vp_platform_probe(struct platform_device *pdev)
+{
+	struct vp_parent *vp;
+	int ret;
+
+	vp = devm_kzalloc(&pdev->dev, sizeof(*vp), GFP_KERNEL);
+	if (!vp)
+		return -ENOMEM;
+	ret = vp_parent_register(vp, &pdev->dev);
+	if (ret)
+		return ret;
+	ret = devm_add_action_or_reset(&pdev->dev, vp_platform_unregister, vp);
+	if (ret)
+		return ret;
+	platform_set_drvdata(pdev, vp);
+	return 0;
+}
+
+/* Only the module's own device */
+static const struct platform_device_id vp_platform_ids[] = {
+	{ .name = VP_MDEV_VIRTUAL_NAME },
+	{ }
 };
 
-static struct device *vp_virtual_dev;
-static struct vp_parent vp_virtual_parent;
+/* bound for as long as the module is loaded: no unbind through sysfs */
+static struct platform_driver vp_platform_driver = {
+	.driver = {
+		.name = VP_MDEV_NAME,
+		.suppress_bind_attrs = true,
+		.probe_type = PROBE_FORCE_SYNCHRONOUS,
+	},
+	.id_table = vp_platform_ids,
+	.probe = vp_platform_probe,
+};
+
+static struct platform_device *vp_virtual_dev;
 
 static int vp_virtual_create(void)
 {
 	int ret;
 
-	ret = class_register(&vp_class);
+	ret = platform_driver_register(&vp_platform_driver);
 	if (ret)
 		return ret;
 
-	vp_virtual_dev = device_create(&vp_class, NULL, MKDEV(0, 0), NULL,
-				       VP_MDEV_VIRTUAL_NAME);
+	/* the driver binds before this returns (synchronous probe) */
+	vp_virtual_dev = platform_device_register_simple(VP_MDEV_VIRTUAL_NAME,
+							 PLATFORM_DEVID_NONE,
+							 NULL, 0);
 	if (IS_ERR(vp_virtual_dev)) {
 		ret = PTR_ERR(vp_virtual_dev);
-		goto out_class;
+		goto out_driver;
 	}
-
-	ret = vp_parent_register(&vp_virtual_parent, vp_virtual_dev);
-	if (ret)
+	if (!platform_get_drvdata(vp_virtual_dev)) {
+		dev_err(&vp_virtual_dev->dev, "did not become an mdev parent\n");
+		ret = -ENODEV;
 		goto out_dev;
+	}
 	return 0;
 
 out_dev:
-	device_unregister(vp_virtual_dev);
-out_class:
-	class_unregister(&vp_class);
+	platform_device_unregister(vp_virtual_dev);
+out_driver:
+	platform_driver_unregister(&vp_platform_driver);
 	return ret;
 }
 
 static void vp_virtual_destroy(void)
 {
-	mdev_unregister_parent(&vp_virtual_parent.parent);
-	device_unregister(vp_virtual_dev);
-	class_unregister(&vp_class);
+	platform_device_unregister(vp_virtual_dev);
+	platform_driver_unregister(&vp_platform_driver);
 }
 
 /* --- the module ---------------------------------------------------------- */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vp_bench_floor - the benchmark's floor: the kernel's PASID allocator
- * called directly, timed in the kernel (see vp_bench_floor.h)
+ * called directly, timed in the kernel (see vp_bench_floor.h; compat.h
+ * has the allocator of each kernel)
  *
  * Copyright (C) 2026 The vfio-pasid authors
  *
@@ -12,7 +13,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
-#include <linux/ioasid.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -22,11 +22,10 @@
 #include <linux/sort.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "vp_bench_floor.h"
 
 #define VP_FLOOR_BATCH	64
-
-static DECLARE_IOASID_SET(floor_set);
 
 static DEFINE_MUTEX(floor_lock);
 static u32 *floor_held;		/* PASIDs kept, in no order */
@@ -50,13 +49,12 @@ static int floor_cmp(const void *a, const void *b)
 
 static void floor_alloc_free(struct vp_floor_req *req)
 {
-	ioasid_t pasid;
+	u32 pasid;
 
 	for (req->done = 0; req->done < req->count; req->done++) {
-		pasid = ioasid_alloc(&floor_set, req->min, req->max, NULL);
-		if (!pasid_valid(pasid))
+		if (!floor_pasid_alloc(req->min, req->max, &pasid))
 			break;
-		ioasid_free(pasid);
+		floor_pasid_free(pasid);
 		if (!(req->done % VP_FLOOR_BATCH))
 			cond_resched();
 	}
@@ -64,13 +62,12 @@ static void floor_alloc_free(struct vp_floor_req *req)
 
 static void floor_alloc(struct vp_floor_req *req)
 {
-	ioasid_t pasid;
+	u32 pasid;
 
 	for (req->done = 0; req->done < req->count; req->done++) {
 		if (floor_nheld == VP_FLOOR_MAX_HELD)
 			break;
-		pasid = ioasid_alloc(&floor_set, req->min, req->max, NULL);
-		if (!pasid_valid(pasid))
+		if (!floor_pasid_alloc(req->min, req->max, &pasid))
 			break;
 		floor_held[floor_nheld++] = pasid;
 		if (!(req->done % VP_FLOOR_BATCH))
@@ -86,7 +83,7 @@ static void floor_free_random(struct vp_floor_req *req)
 
 	for (req->done = 0; req->done < n; req->done++) {
 		i = floor_next_rand() % floor_nheld;
-		ioasid_free(floor_held[i]);
+		floor_pasid_free(floor_held[i]);
 		floor_held[i] = floor_held[--floor_nheld];
 		if (!(req->done % VP_FLOOR_BATCH))
 			cond_resched();
@@ -99,7 +96,7 @@ static void floor_free_order(struct vp_floor_req *req)
 	u32 n = req->count ? min(req->count, floor_nheld) : floor_nheld;
 
 	for (req->done = 0; req->done < n; req->done++) {
-		ioasid_free(floor_held[req->done]);
+		floor_pasid_free(floor_held[req->done]);
 		if (!(req->done % VP_FLOOR_BATCH))
 			cond_resched();
 	}
@@ -126,9 +123,11 @@ static long floor_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	/* alloc+free keeps nothing: callers on several CPUs run side by side */
 	if (req.op == VP_FLOOR_ALLOC_FREE) {
+		floor_pasid_begin();
 		start = ktime_get_ns();
 		floor_alloc_free(&req);
 		req.ns = ktime_get_ns() - start;
+		floor_pasid_end();
 		req.held = READ_ONCE(floor_nheld);
 		return copy_to_user(ureq, &req, sizeof(req)) ? -EFAULT : 0;
 	}
@@ -136,6 +135,7 @@ static long floor_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	mutex_lock(&floor_lock);
 	if (req.op == VP_FLOOR_FREE_ORDER)	/* the sort is not timed */
 		sort(floor_held, floor_nheld, sizeof(u32), floor_cmp, NULL);
+	floor_pasid_begin();
 	start = ktime_get_ns();
 	switch (req.op) {
 	case VP_FLOOR_ALLOC:
@@ -149,6 +149,7 @@ static long floor_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	}
 	req.ns = ktime_get_ns() - start;
+	floor_pasid_end();
 	req.held = floor_nheld;
 	mutex_unlock(&floor_lock);
 
@@ -175,9 +176,18 @@ static int __init floor_init(void)
 	floor_held = kvmalloc_array(VP_FLOOR_MAX_HELD, sizeof(u32), GFP_KERNEL);
 	if (!floor_held)
 		return -ENOMEM;
+	ret = floor_pasid_init();
+	if (ret)
+		goto out_held;
 	ret = misc_register(&floor_misc);
 	if (ret)
-		kvfree(floor_held);
+		goto out_pasid;
+	return 0;
+
+out_pasid:
+	floor_pasid_exit();
+out_held:
+	kvfree(floor_held);
 	return ret;
 }
 
@@ -185,8 +195,9 @@ static void __exit floor_exit(void)
 {
 	misc_deregister(&floor_misc);
 	while (floor_nheld)
-		ioasid_free(floor_held[--floor_nheld]);
+		floor_pasid_free(floor_held[--floor_nheld]);
 	kvfree(floor_held);
+	floor_pasid_exit();
 }
 
 module_init(floor_init);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * vp_bench_floor - the benchmark's floor: the kernel's PASID allocator
- * (ioasid_alloc/ioasid_free) called directly, timed in the kernel
+ * called directly, timed in the kernel: ioasid_alloc/ioasid_free on Linux
+ * 6.1, iommu_alloc_global_pasid/iommu_free_global_pasid on 6.12 (on the
+ * device vfio_pasid would take; see compat.h)
  *
  * Copyright (C) 2026 The vfio-pasid authors
  *

@@ -239,9 +239,15 @@ clean:
 	-$(MAKE) -C tests/bench clean
 	-$(MAKE) -C tests/bench/floor KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/pasidw KDIR=$(KDIR) clean
-	rm -rf .vm build
+	rm -rf build
+	@# the rig's state, but not the debug kernel: it takes 25 minutes to build
+	-find .vm -mindepth 1 -maxdepth 1 ! -name debug-kernel -exec rm -rf {} + 2>/dev/null
 
-.PHONY: all module cli tests deps check check-debug test-unit fuzz bench demo shell lint clean \
+# clean, and the cached debug kernel too
+distclean: clean
+	rm -rf .vm
+
+.PHONY: all module cli tests deps check check-debug test-unit fuzz bench demo shell lint clean distclean \
 	install install-cli install-headers install-config install-module uninstall \
 	check-version dkms-src dkms-install dkms-uninstall deb deb-lint \
 	print-kdir print-kver print-version

@@ -81,9 +81,16 @@ static bool vp_dev_is_mdev(struct device *dev)
 	return dev->bus && !strcmp(dev->bus->name, "mdev");
 }
 
+/* The IOMMU unit behind @dev, or NULL */
+static struct iommu_device *vp_dev_unit(struct device *dev)
+{
+	return dev->iommu ? dev->iommu->iommu_dev : NULL;
+}
+
 /* What the device is and where its binds go */
 static void vp_dev_probe(struct vp_dev *d, struct device *dev)
 {
+	struct iommu_device *unit;
 	struct iommu_group *group;
 	struct device *target;
 	int n;
@@ -99,14 +106,13 @@ static void vp_dev_probe(struct vp_dev *d, struct device *dev)
 		strscpy(d->parent, dev_name(target), sizeof(d->parent));
 
 	/* backed: in a real IOMMU group, behind a real IOMMU unit */
+	unit = vp_dev_unit(target);
 	group = iommu_group_get(target);
-	d->backed = group && target->iommu && target->iommu->iommu_dev;
+	d->backed = group && unit;
 	iommu_group_put(group);
 
-	if (target->iommu && target->iommu->iommu_dev &&
-	    target->iommu->iommu_dev->dev)
-		strscpy(d->unit, dev_name(target->iommu->iommu_dev->dev),
-			sizeof(d->unit));
+	if (unit && unit->dev)
+		strscpy(d->unit, dev_name(unit->dev), sizeof(d->unit));
 
 	if (dev_is_pci(target)) {
 		struct pci_dev *pdev = to_pci_dev(target);
@@ -133,7 +139,7 @@ static int vp_census_dev(struct device *dev, void *arg)
 	struct vp_census *c = arg;
 
 	c->ndev++;
-	if (!vp_dev_is_mdev(dev) && dev->iommu && dev->iommu->iommu_dev)
+	if (!vp_dev_is_mdev(dev) && vp_dev_unit(dev))
 		c->iommu = true;
 	return 0;
 }

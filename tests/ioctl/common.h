@@ -252,12 +252,12 @@ void fd_track(int fd);
 int vfio_group_own(int gfd);
 
 /*
- * /dev/vfio/@num, opened and put into a container of its own.  A VFIO group
- * opens once at a time: EBUSY (a VM just released may still hold its file)
- * is retried for up to @wait seconds.  Returns the descriptor, or -1 with
- * the test failed.
+ * /dev/vfio/@num, opened and, with @own, put into a container of its own.
+ * A VFIO group opens once at a time: EBUSY (a VM just released may still
+ * hold its file) is retried for up to @wait seconds.  Returns the
+ * descriptor, or -1 with the test failed.
  */
-int vfio_group_open(int num, double wait);
+int vfio_group_open(int num, double wait, bool own);
 bool fd_untrack(int fd);
 /* close() of a tracked descriptor (-1: none); a failure fails the test */
 void fd_close(int fd);

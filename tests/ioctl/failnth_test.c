@@ -624,7 +624,7 @@ static bool fx_up(struct fx *f, enum level lvl)
 		return true;
 	for (i = 0; i < 2 && !ret; i++) {
 		ret = do_alloc(f, &f->pasid[i]);
-		f->gfd[i] = vfio_group_open(groups[i].num, 2);
+		f->gfd[i] = vfio_group_open(groups[i].num, 2, true);
 		if (f->gfd[i] < 0)
 			ret = -EBADF;
 	}

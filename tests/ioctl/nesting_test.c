@@ -126,36 +126,15 @@ static bool mdev_module_used;
  */
 static int grp_open_own(const struct vgroup *g, bool own)
 {
-	char path[64];
-	double deadline = now() + 2;
 	int fd;
 
 	if (g->num < 0) {
 		tap_fail("%s is not set up (an earlier test failed)", g->what);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", g->num);
-	for (;;) {
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd >= 0 || errno != EBUSY || now() > deadline)
-			break;
-		usleep(10000);
-	}
-	if (fd < 0) {
-		tap_fail("open(%s) of %s: %s", path, g->what, errno_name(errno));
-		return -1;
-	}
-	fd_track(fd);
-	if (own) {
-		int ret = vfio_group_own(fd);
-
-		if (ret) {
-			tap_fail("VFIO_GROUP_SET_CONTAINER of %s: %s", g->what,
-				 errno_name(-ret));
-			fd_close(fd);
-			return -1;
-		}
-	}
+	fd = vfio_group_open(g->num, 2, own);
+	if (fd >= 0)
+		fd_track(fd);
 	return fd;
 }
 

@@ -1124,7 +1124,7 @@ static void nest_vm(int sock, void *arg)
 
 	memset(&v, 0, sizeof(v));
 	v.fd = dev_open();
-	v.gfd = vfio_group_open(edu_group[*(int *)arg], 5);
+	v.gfd = vfio_group_open(edu_group[*(int *)arg], 5, true);
 	if (v.fd < 0 || v.gfd < 0)
 		_exit(1);
 	for (i = 0; i < ARRAY_SIZE(fns); i++)
@@ -1243,7 +1243,7 @@ static void test_nesting(void)
 		    sh->binds, sh->attaches);
 	/* the groups are free again */
 	for (i = 0; i < 2; i++) {
-		int fd = vfio_group_open(edu_group[i], 5);
+		int fd = vfio_group_open(edu_group[i], 5, true);
 
 		if (fd >= 0)
 			close(fd);

@@ -106,38 +106,44 @@ static struct mdev_driver vp_mdev_driver = {
 	},
 };
 
-/* Register @dev as an mdev parent with one type; @vp is the caller's. */
-static int vp_parent_register(struct vp_parent *vp, struct device *dev)
+static void vp_parent_unregister(void *data)
 {
+	struct vp_parent *vp = data;
+
+	mdev_unregister_parent(&vp->parent);
+}
+
+/*
+ * Make @dev, being bound, an mdev parent with one type.  On unbind, devres
+ * unregisters the parent, then frees it.  The drvdata tells that it is one.
+ */
+static int vp_parent_add(struct device *dev)
+{
+	struct vp_parent *vp;
+	int ret;
+
+	vp = devm_kzalloc(dev, sizeof(*vp), GFP_KERNEL);
+	if (!vp)
+		return -ENOMEM;
 	vp->type.sysfs_name = VP_MDEV_TYPE_NAME;
 	vp->type.pretty_name = "vfio-pasid test mdev";
 	vp->types[0] = &vp->type;
-	return mdev_register_parent(&vp->parent, dev, &vp_mdev_driver,
-				    vp->types, ARRAY_SIZE(vp->types));
+	ret = mdev_register_parent(&vp->parent, dev, &vp_mdev_driver,
+				   vp->types, ARRAY_SIZE(vp->types));
+	if (ret)
+		return ret;
+	ret = devm_add_action_or_reset(dev, vp_parent_unregister, vp);
+	if (ret)
+		return ret;
+	dev_set_drvdata(dev, vp);
+	return 0;
 }
 
 /* --- the PCI parent ------------------------------------------------------ */
 
 static int vp_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
-	struct vp_parent *vp;
-	int ret;
-
-	vp = devm_kzalloc(&pdev->dev, sizeof(*vp), GFP_KERNEL);
-	if (!vp)
-		return -ENOMEM;
-	ret = vp_parent_register(vp, &pdev->dev);
-	if (ret)
-		return ret;
-	pci_set_drvdata(pdev, vp);
-	return 0;
-}
-
-static void vp_pci_remove(struct pci_dev *pdev)
-{
-	struct vp_parent *vp = pci_get_drvdata(pdev);
-
-	mdev_unregister_parent(&vp->parent);
+	return vp_parent_add(&pdev->dev);
 }
 
 /* Empty: the driver binds only through driver_override. */
@@ -149,35 +155,13 @@ static struct pci_driver vp_pci_driver = {
 	.name = VP_MDEV_NAME,
 	.id_table = vp_pci_ids,
 	.probe = vp_pci_probe,
-	.remove = vp_pci_remove,
 };
 
 /* --- the virtual parent -------------------------------------------------- */
 
-static void vp_platform_unregister(void *data)
-{
-	struct vp_parent *vp = data;
-
-	mdev_unregister_parent(&vp->parent);
-}
-
-/* on unbind, devres unregisters the parent, then frees it */
 static int vp_platform_probe(struct platform_device *pdev)
 {
-	struct vp_parent *vp;
-	int ret;
-
-	vp = devm_kzalloc(&pdev->dev, sizeof(*vp), GFP_KERNEL);
-	if (!vp)
-		return -ENOMEM;
-	ret = vp_parent_register(vp, &pdev->dev);
-	if (ret)
-		return ret;
-	ret = devm_add_action_or_reset(&pdev->dev, vp_platform_unregister, vp);
-	if (ret)
-		return ret;
-	platform_set_drvdata(pdev, vp);
-	return 0;
+	return vp_parent_add(&pdev->dev);
 }
 
 /* Only the module's own device */
